@@ -1,4 +1,5 @@
 export * from './errors.js';
+export * from './duration.js';
 export * from './hosts.js';
 export * from './manifest.js';
 export * from './proto.js';

@@ -13,9 +13,10 @@ export interface ManifestDocument {
 /**
  * Parses every document of a manifest and validates it. Empty documents are skipped. Throws one
  * ValidationError listing the problems of every document (each prefixed with file and document
- * number), so a batch is accepted whole or not at all.
+ * number), so a batch is accepted whole or not at all. `defaultNamespace` (like `kubectl apply -n`)
+ * fills metadata.namespace of documents that name none; without it they get DEFAULT_NAMESPACE.
  */
-export function parseManifest(text: string, file = '-'): ManifestDocument[] {
+export function parseManifest(text: string, file = '-', defaultNamespace?: string): ManifestDocument[] {
   const docs = parseAllDocuments(text, { prettyErrors: true, uniqueKeys: true });
   const out: ManifestDocument[] = [];
   const issues: Issue[] = [];
@@ -33,7 +34,7 @@ export function parseManifest(text: string, file = '-'): ManifestDocument[] {
     items.forEach((item, k) => {
       const src = isList(value) ? `${source}.items[${k}]` : source;
       try {
-        out.push({ source: src, resource: validateResource(item) });
+        out.push({ source: src, resource: validateResource(defaultNamespace ? withNamespace(item, defaultNamespace) : item) });
       } catch (e) {
         if (!(e instanceof ValidationError)) throw e;
         for (const i of e.issues) issues.push({ path: `${src} ${describe(item)}${i.path ? ' ' + i.path : ''}`, message: i.message });
@@ -53,4 +54,14 @@ function describe(doc: unknown): string {
   const kind = typeof d?.kind === 'string' ? d.kind : '?';
   const name = typeof d?.metadata?.name === 'string' ? d.metadata.name : '?';
   return `(${kind} ${name})`;
+}
+
+/** A copy of a document with metadata.namespace set when it has none (documents that are not maps are left alone). */
+export function withNamespace(doc: unknown, namespace: string): unknown {
+  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) return doc;
+  const d = doc as { metadata?: unknown };
+  if (typeof d.metadata !== 'object' || d.metadata === null || Array.isArray(d.metadata)) return doc;
+  const meta = d.metadata as { namespace?: unknown };
+  if (meta.namespace !== undefined) return doc;
+  return { ...d, metadata: { ...meta, namespace } };
 }
