@@ -1,0 +1,152 @@
+// `npm run bench`: the SDK's data-plane overhead against bare undici, and push convergence of weftd to
+// many SDK sessions. Prints the figures and writes bench/results.json, a flat object of named numbers
+// whose names stay stable across releases. Machines are noisy: the variants of one comparison run
+// interleaved in rounds in one process, and only ratios measured side by side are compared.
+import { fork } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { Agent, fetch as undiciFetch, request as undiciRequest } from 'undici';
+import { createMesh } from '@weft/sdk';
+import { applyYaml, closedLoop, percentile, sleep, startDaemon, stopChild, type Daemon, type LoadResult } from './util.js';
+
+const { values: args } = parseArgs({
+  options: {
+    only: { type: 'string' },
+    seconds: { type: 'string', default: '2' },
+    rounds: { type: 'string', default: '3' },
+    concurrency: { type: 'string', default: '16' },
+    sessions: { type: 'string', default: '1000' },
+    workers: { type: 'string', default: '4' },
+    applies: { type: 'string', default: '20' },
+    out: { type: 'string', default: fileURLToPath(new URL('../results.json', import.meta.url)) },
+  },
+});
+const results: Record<string, number> = {};
+
+function record(prefix: string, r: LoadResult): void {
+  results[`${prefix}.rps`] = Math.round(r.rps);
+  results[`${prefix}.p50_ms`] = round(r.p50);
+  results[`${prefix}.p99_ms`] = round(r.p99);
+  results[`${prefix}.errors`] = r.errors;
+}
+const round = (x: number, d = 3) => Math.round(x * 10 ** d) / 10 ** d;
+
+function merge(rs: LoadResult[]): LoadResult {
+  const requests = rs.reduce((s, r) => s + r.requests, 0);
+  const seconds = rs.reduce((s, r) => s + r.seconds, 0);
+  // Percentiles of the rounds' percentiles: the median round's value keeps one noisy round from dominating.
+  const mid = (xs: number[]) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  return { requests, seconds, errors: rs.reduce((s, r) => s + r.errors, 0), rps: requests / seconds, p50: mid(rs.map((r) => r.p50)), p99: mid(rs.map((r) => r.p99)) };
+}
+
+async function benchFetch(daemon: Daemon): Promise<void> {
+  const echo = fork(fileURLToPath(new URL('./echo-server.js', import.meta.url)), [], { env: { ...process.env, WEFT_CONTROL_PLANE: daemon.grpc } });
+  try {
+    const port = await new Promise<number>((resolve, reject) => {
+      echo.once('message', (m: { port: number }) => resolve(m.port));
+      echo.once('exit', (code) => reject(new Error(`echo server exited with ${code}`)));
+    });
+    const mesh = await createMesh({ service: 'bench-client', namespace: 'bench', controlPlane: daemon.grpc, subscribe: ['echo'] });
+    const agent = new Agent({ connections: null, pipelining: 1 });
+    const bare = `http://127.0.0.1:${port}/`;
+    const variants: Record<string, () => Promise<void>> = {
+      'fetch.bare': async () => void (await (await undiciFetch(bare, { dispatcher: agent })).text()),
+      'fetch.mesh': async () => void (await (await mesh.fetch('http://echo/')).text()),
+      'request.bare': async () => void (await (await undiciRequest(bare, { dispatcher: agent })).body.text()),
+      'request.mesh': async () => void (await (await mesh.request('http://echo/')).body.text()),
+    };
+    const conc = Number(args.concurrency);
+    const ms = Number(args.seconds) * 1000;
+    for (const send of Object.values(variants)) await closedLoop(send, conc, 300); // warm pools and JIT
+    const runs: Record<string, LoadResult[]> = {};
+    for (let r = 0; r < Number(args.rounds); r++) {
+      for (const [name, send] of Object.entries(variants)) (runs[name] ??= []).push(await closedLoop(send, conc, ms));
+    }
+    for (const [name, rs] of Object.entries(runs)) record(name, merge(rs));
+    results['fetch.throughput_ratio'] = round(results['fetch.mesh.rps']! / results['fetch.bare.rps']!);
+    results['request.throughput_ratio'] = round(results['request.mesh.rps']! / results['request.bare.rps']!);
+    results['fetch.concurrency'] = conc;
+    await mesh.close();
+    await agent.close();
+  } finally {
+    await stopChild(echo);
+  }
+}
+
+async function benchPush(daemon: Daemon): Promise<void> {
+  const total = Number(args.sessions);
+  const nWorkers = Math.max(1, Math.min(Number(args.workers), total));
+  const applied = new Map<string, number[]>(); // config version → apply moments
+  const workers = Array.from({ length: nWorkers }, (_, i) => {
+    const count = Math.floor(total / nWorkers) + (i < total % nWorkers ? 1 : 0);
+    const offset = i * Math.floor(total / nWorkers) + Math.min(i, total % nWorkers);
+    return fork(fileURLToPath(new URL('./push-worker.js', import.meta.url)), [String(count), String(offset)], {
+      env: { ...process.env, WEFT_CONTROL_PLANE: daemon.grpc },
+    });
+  });
+  try {
+    const t0 = performance.now();
+    await Promise.all(workers.map((w) => new Promise<void>((resolve, reject) => {
+      w.on('message', (m: { type: string; version?: string; at?: number }) => {
+        if (m.type === 'ready') resolve();
+        if (m.type === 'applied') {
+          const list = applied.get(m.version!) ?? [];
+          list.push(m.at!);
+          applied.set(m.version!, list);
+        }
+      });
+      w.once('exit', (code) => reject(new Error(`push worker exited with ${code}`)));
+    })));
+    results['push.sessions'] = total;
+    results['push.connect_all_ms'] = Math.round(performance.now() - t0);
+    const lastLatencies: number[] = [];
+    const allLatencies: number[] = [];
+    for (let k = 0; k < Number(args.applies); k++) {
+      const w = k % 2 === 0 ? 80 : 20;
+      const yaml = `apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: echo, namespace: bench}
+spec:
+  hosts: [echo]
+  http:
+  - route:
+    - destination: {host: echo}
+      weight: ${w}
+    - destination: {host: echo.bench}
+      weight: ${100 - w}
+`;
+      const revision = await applyYaml(daemon.admin, yaml);
+      const ackedAt = performance.timeOrigin + performance.now();
+      const deadline = Date.now() + 10000;
+      while ((applied.get(String(revision))?.length ?? 0) < total && Date.now() < deadline) await sleep(2);
+      const at = applied.get(String(revision)) ?? [];
+      if (at.length < total) throw new Error(`only ${at.length} of ${total} sessions applied revision ${revision} within 10 s`);
+      const lat = at.map((t) => Math.max(0, t - ackedAt));
+      allLatencies.push(...lat);
+      lastLatencies.push(Math.max(...lat));
+      await sleep(50);
+    }
+    lastLatencies.sort((a, b) => a - b);
+    allLatencies.sort((a, b) => a - b);
+    results['push.p50_ms'] = round(percentile(lastLatencies, 50), 1);
+    results['push.p99_ms'] = round(percentile(lastLatencies, 99), 1);
+    results['push.session_p50_ms'] = round(percentile(allLatencies, 50), 1);
+    results['push.session_p99_ms'] = round(percentile(allLatencies, 99), 1);
+    results['push.applies'] = lastLatencies.length;
+  } finally {
+    for (const w of workers) w.send({ type: 'stop' });
+    await Promise.all(workers.map((w) => stopChild(w, 'SIGTERM')));
+  }
+}
+
+const daemon = await startDaemon();
+try {
+  if (!args.only || args.only === 'fetch') await benchFetch(daemon);
+  if (!args.only || args.only === 'push') await benchPush(daemon);
+} finally {
+  await daemon.stop();
+}
+for (const [k, v] of Object.entries(results)) console.log(`${k.padEnd(28)} ${v}`);
+writeFileSync(args.out!, JSON.stringify(results, null, 2) + '\n');
+console.log(`wrote ${args.out}`);

@@ -1,0 +1,95 @@
+// Shared pieces of the benchmarks: starting weftd, percentiles, closed-loop load.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const WEFTD = fileURLToPath(new URL('../../packages/registry/bin/weftd.js', import.meta.url));
+
+export interface Daemon {
+  grpc: string;
+  admin: string;
+  stop(): Promise<void>;
+}
+
+export async function startDaemon(): Promise<Daemon> {
+  const dir = mkdtempSync(join(tmpdir(), 'weft-bench-'));
+  const proc = spawn(process.execPath, [WEFTD, '--data-dir', dir, '--port', '0', '--admin-port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  const deadline = Date.now() + 15000;
+  while (Date.now() < deadline && !/admin API listening on/.test(out)) {
+    if (proc.exitCode !== null) break;
+    await sleep(20);
+  }
+  const grpc = /control plane listening on (\S+:\d+)/.exec(out)?.[1];
+  const admin = /admin API listening on (http:\/\/\S+:\d+)/.exec(out)?.[1];
+  if (!grpc || !admin) {
+    proc.kill('SIGKILL');
+    throw new Error(`weftd did not start: ${out}`);
+  }
+  return { grpc, admin, stop: () => stopChild(proc).then(() => rmSync(dir, { recursive: true, force: true })) };
+}
+
+export function stopChild(proc: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+  if (proc.exitCode !== null || proc.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const t = setTimeout(() => proc.kill('SIGKILL'), 5000);
+    proc.once('exit', () => {
+      clearTimeout(t);
+      resolve();
+    });
+    proc.kill(signal);
+  });
+}
+
+export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+export function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[i]!;
+}
+
+export interface LoadResult {
+  requests: number;
+  errors: number;
+  seconds: number;
+  rps: number;
+  p50: number;
+  p99: number;
+}
+
+/**
+ * Closed-loop load: `concurrency` workers each send one request at a time for `ms` milliseconds.
+ * Latencies are recorded in microseconds-resolution milliseconds.
+ */
+export async function closedLoop(send: () => Promise<void>, concurrency: number, ms: number): Promise<LoadResult> {
+  const lat: number[] = [];
+  let errors = 0;
+  const start = performance.now();
+  const end = start + ms;
+  const worker = async () => {
+    while (performance.now() < end) {
+      const t0 = performance.now();
+      try {
+        await send();
+        lat.push(performance.now() - t0);
+      } catch {
+        errors++;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  const seconds = (performance.now() - start) / 1000;
+  lat.sort((a, b) => a - b);
+  return { requests: lat.length, errors, seconds, rps: lat.length / seconds, p50: percentile(lat, 50), p99: percentile(lat, 99) };
+}
+
+export async function applyYaml(admin: string, yaml: string): Promise<number> {
+  const res = await fetch(`${admin}/v1/apply`, { method: 'POST', headers: { 'content-type': 'application/yaml' }, body: yaml });
+  const body = (await res.json()) as { revision?: number; error?: string };
+  if (res.status !== 200 || typeof body.revision !== 'number') throw new Error(`apply failed: ${res.status} ${JSON.stringify(body)}`);
+  return body.revision;
+}
