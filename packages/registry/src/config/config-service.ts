@@ -1,0 +1,222 @@
+// Config writes and reads over the store: validation, reference checks against the state as it
+// would be after the write, "unchanged" detection, and all-or-nothing batches.
+import { checkReferences, isValidationError, lookupKind, resourceKey, validateResource, withNamespace, type Resource } from '@weft/api';
+import type { FileStore } from '../store/file-store.js';
+import type { StoredResource, StoreView } from '../store/stored-resource.js';
+import { ConfigWriteError, type BatchIssue } from './config-errors.js';
+import { stableStringify } from './stable-json.js';
+
+/** One document of an apply or delete batch, as sent by weftctl or parsed from a manifest. */
+export interface BatchDocument {
+  /** Where it came from (`file.yaml#2`), for error messages; defaults to its position in the batch. */
+  source?: string;
+  object: unknown;
+}
+
+export type ApplyAction = 'created' | 'configured' | 'unchanged';
+
+export interface ApplyResultItem {
+  kind: string;
+  namespace: string;
+  name: string;
+  action: ApplyAction;
+  /** The resource's version after the write ('' in a dry run for what would be written). */
+  resourceVersion: string;
+}
+
+export interface ApplyResult {
+  revision: number;
+  results: ApplyResultItem[];
+}
+
+export interface DeleteTarget {
+  kind: string;
+  namespace: string;
+  name: string;
+}
+
+export interface DeleteResult {
+  revision: number;
+  deleted: DeleteTarget[];
+}
+
+export class ConfigService {
+  /** Typed form of each stored resource, or null when this weftd cannot validate it. */
+  private readonly typed = new WeakMap<StoredResource, Resource | null>();
+
+  constructor(
+    readonly store: FileStore,
+    private readonly warn: (message: string) => void = (m) => process.stderr.write(`weftd: ${m}\n`),
+  ) {
+    for (const r of store.values()) this.typedOf(r, true);
+  }
+
+  get revision(): number {
+    return this.store.revision;
+  }
+
+  list(kind: string, namespace?: string): StoredResource[] {
+    const out: StoredResource[] = [];
+    for (const r of this.store.values()) if (r.kind === kind && (namespace === undefined || r.namespace === namespace)) out.push(r);
+    return out.sort((a, b) => a.namespace.localeCompare(b.namespace) || a.name.localeCompare(b.name));
+  }
+
+  get(kind: string, namespace: string, name: string): StoredResource | undefined {
+    return this.store.get(resourceKey(kind, namespace, name));
+  }
+
+  /**
+   * Validates and durably writes a batch. `namespace` fills metadata.namespace of documents without
+   * one. Throws ConfigWriteError (nothing written) when any document is invalid or when the batch
+   * introduces a reference problem.
+   */
+  async apply(docs: BatchDocument[], opts: { namespace?: string; dryRun?: boolean } = {}): Promise<ApplyResult> {
+    const resources = this.validateAll(docs, opts.namespace);
+    const committed = await this.store.commit((view) => {
+      const now = Date.now();
+      const puts: StoredResource[] = [];
+      const results: ApplyResultItem[] = [];
+      for (const { resource } of resources) {
+        const key = resourceKey(resource.kind, resource.metadata.namespace, resource.metadata.name);
+        const object = storedObject(resource);
+        const existing = view.get(key);
+        const base = { kind: resource.kind, namespace: resource.metadata.namespace, name: resource.metadata.name };
+        if (existing && stableStringify(existing.object) === stableStringify(object)) {
+          results.push({ ...base, action: 'unchanged', resourceVersion: String(existing.resourceVersion) });
+          continue;
+        }
+        const stored: StoredResource = {
+          ...base,
+          apiVersion: resource.apiVersion,
+          resourceVersion: view.nextRevision,
+          createdMs: existing?.createdMs ?? now,
+          object,
+        };
+        this.typed.set(stored, resource);
+        puts.push(stored);
+        results.push({ ...base, action: existing ? 'configured' : 'created', resourceVersion: opts.dryRun ? '' : String(view.nextRevision) });
+      }
+      this.rejectNewReferenceProblems(view, puts, [], 'apply');
+      return { mutation: { puts: opts.dryRun ? [] : puts, deletes: [] }, value: results };
+    });
+    return { revision: committed.revision, results: committed.value };
+  }
+
+  /** Deletes all targets atomically; 404 (NOT_FOUND) naming the missing ones, nothing deleted. */
+  async delete(targets: DeleteTarget[], opts: { dryRun?: boolean } = {}): Promise<DeleteResult> {
+    const committed = await this.store.commit((view) => {
+      const keys = [...new Set(targets.map((t) => resourceKey(t.kind, t.namespace, t.name)))];
+      const missing = keys.filter((k) => !view.get(k));
+      if (missing.length > 0) {
+        throw new ConfigWriteError('NOT_FOUND', `not found: ${missing.map(describeKey).join(', ')}; nothing was deleted`);
+      }
+      this.rejectNewReferenceProblems(view, [], keys, 'delete');
+      const deleted = keys.map((k) => {
+        const r = view.get(k)!;
+        return { kind: r.kind, namespace: r.namespace, name: r.name };
+      });
+      return { mutation: { puts: [], deletes: opts.dryRun ? [] : keys }, value: deleted };
+    });
+    return { revision: committed.revision, deleted: committed.value };
+  }
+
+  /** Turns documents of a delete batch into targets (only kind, metadata.name and namespace matter). */
+  deleteTargets(docs: BatchDocument[], namespace?: string): DeleteTarget[] {
+    const issues: BatchIssue[] = [];
+    const targets: DeleteTarget[] = [];
+    docs.forEach((doc, i) => {
+      const source = doc.source ?? `resources[${i}]`;
+      const o = (typeof doc.object === 'object' && doc.object !== null ? doc.object : {}) as { kind?: unknown; metadata?: { name?: unknown; namespace?: unknown } };
+      const kind = typeof o.kind === 'string' ? lookupKind(o.kind) : undefined;
+      if (!kind) issues.push({ source, path: 'kind', message: typeof o.kind === 'string' ? `unsupported kind ${JSON.stringify(o.kind)}` : 'is required' });
+      const name = o.metadata?.name;
+      if (typeof name !== 'string' || !name) issues.push({ source, path: 'metadata.name', message: 'is required' });
+      const ns = typeof o.metadata?.namespace === 'string' ? o.metadata.namespace : namespace ?? 'default';
+      if (kind && typeof name === 'string' && name) targets.push({ kind: kind.kind, namespace: ns, name });
+    });
+    if (issues.length > 0) throw new ConfigWriteError('INVALID', 'invalid delete request', issues);
+    return targets;
+  }
+
+  private validateAll(docs: BatchDocument[], namespace?: string): { source: string; resource: Resource }[] {
+    const issues: BatchIssue[] = [];
+    const out: { source: string; resource: Resource }[] = [];
+    const seen = new Map<string, string>();
+    docs.forEach((doc, i) => {
+      const source = doc.source ?? `resources[${i}]`;
+      try {
+        const resource = validateResource(namespace ? withNamespace(doc.object, namespace) : doc.object);
+        const key = resourceKey(resource.kind, resource.metadata.namespace, resource.metadata.name);
+        const first = seen.get(key);
+        if (first !== undefined) {
+          issues.push({ source, path: 'metadata.name', message: `${describeKey(key)} is also defined by ${first} in this batch` });
+          return;
+        }
+        seen.set(key, source);
+        out.push({ source, resource });
+      } catch (e) {
+        if (!isValidationError(e)) throw e;
+        for (const issue of e.issues) issues.push({ source, path: issue.path, message: issue.message });
+      }
+    });
+    if (issues.length > 0) throw new ConfigWriteError('INVALID', 'invalid resources; nothing was applied', issues);
+    return out;
+  }
+
+  /** Reference problems that exist after the write but not before it reject the batch. */
+  private rejectNewReferenceProblems(view: StoreView, puts: StoredResource[], deletes: string[], verb: 'apply' | 'delete'): void {
+    const before = [...view.values()];
+    const replaced = new Set([...deletes, ...puts.map((p) => resourceKey(p.kind, p.namespace, p.name))]);
+    const after = [...before.filter((r) => !replaced.has(resourceKey(r.kind, r.namespace, r.name))), ...puts];
+    const describeIssue = (i: { kind: string; namespace: string; name: string; path: string; message: string }) =>
+      `${i.kind}/${i.namespace}/${i.name} ${i.path}: ${i.message}`;
+    const existing = new Set(checkReferences(this.typedAll(before)).map(describeIssue));
+    const introduced = checkReferences(this.typedAll(after)).filter((i) => !existing.has(describeIssue(i)));
+    if (introduced.length === 0) return;
+    throw new ConfigWriteError(
+      'INVALID',
+      verb === 'apply' ? 'the batch leaves references unresolved; nothing was applied' : 'the delete would leave references unresolved; nothing was deleted',
+      introduced.map((i) => ({ source: `${i.kind}/${i.namespace}/${i.name}`, path: i.path, message: i.message })),
+    );
+  }
+
+  private typedAll(stored: StoredResource[]): Resource[] {
+    const out: Resource[] = [];
+    for (const r of stored) {
+      const t = this.typedOf(r, false);
+      if (t) out.push(t);
+    }
+    return out;
+  }
+
+  private typedOf(r: StoredResource, warnIfInvalid: boolean): Resource | null {
+    let t = this.typed.get(r);
+    if (t === undefined) {
+      try {
+        t = validateResource(r.object);
+      } catch (e) {
+        t = null;
+        if (warnIfInvalid) this.warn(`stored ${describeKey(resourceKey(r.kind, r.namespace, r.name))} does not validate with this weftd; serving it as stored (${e instanceof Error ? e.message.split('\n')[0] : String(e)})`);
+      }
+      this.typed.set(r, t);
+    }
+    return t;
+  }
+}
+
+/** The document as stored: Istio shape without server-set metadata. */
+function storedObject(r: Resource): Record<string, unknown> {
+  const { name, namespace, labels, annotations } = r.metadata;
+  return {
+    apiVersion: r.apiVersion,
+    kind: r.kind,
+    metadata: { name, namespace, ...(labels ? { labels } : {}), ...(annotations ? { annotations } : {}) },
+    spec: r.spec,
+  };
+}
+
+function describeKey(key: string): string {
+  const [kind, namespace, name] = key.split('/');
+  const info = lookupKind(kind ?? '');
+  return `${info ? `${info.singular}.${info.group}` : kind}/${name} (namespace ${namespace})`;
+}
