@@ -1,0 +1,39 @@
+// One endpoint the client can send to. The object is kept stable across endpoint updates (same
+// instance, address and port → same object) so that balancer state that lives on it, the count of
+// outstanding requests, survives pushes.
+
+export interface Endpoint {
+  /** `http://address:port`: the transport keys its connection pools by it. */
+  readonly origin: string;
+  readonly address: string;
+  readonly port: number;
+  readonly protocol: string;
+  /** 0 = serves every service port. */
+  readonly servicePort: number;
+  readonly instanceId: string;
+  readonly workloadName: string;
+  readonly serviceAccount: string;
+  readonly labels: Readonly<Record<string, string>>;
+  /** Requests sent to it whose response body has not ended yet (LEAST_REQUEST reads it). */
+  outstanding: number;
+}
+
+export function originOf(address: string, port: number): string {
+  return address.includes(':') ? `http://[${address}]:${port}` : `http://${address}:${port}`;
+}
+
+/** An endpoint outside the mesh (an IP literal or localhost in the URL): no labels, no identity. */
+export function passthroughEndpoint(address: string, port: number): Endpoint {
+  return {
+    origin: originOf(address, port),
+    address,
+    port,
+    protocol: 'http',
+    servicePort: port,
+    instanceId: '',
+    workloadName: '',
+    serviceAccount: '',
+    labels: {},
+    outstanding: 0,
+  };
+}

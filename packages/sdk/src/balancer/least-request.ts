@@ -1,0 +1,25 @@
+// LEAST_REQUEST as Envoy does it for equal weights: the power of two choices. Pick two distinct
+// endpoints at random and take the one with fewer outstanding requests (a tie is settled by the first
+// draw, which is itself random). O(1) per pick, and it steers away from slow endpoints because their
+// requests stay outstanding longer.
+import type { Endpoint } from './endpoint.js';
+import type { Picker } from './balancer.js';
+
+export class LeastRequestPicker implements Picker {
+  constructor(private readonly endpoints: readonly Endpoint[]) {}
+
+  pick(): Endpoint | undefined {
+    const list = this.endpoints;
+    const n = list.length;
+    if (n <= 1) return list[0];
+    const i = Math.floor(Math.random() * n);
+    // j is drawn from the other n-1 endpoints so the two choices are always distinct.
+    let j = Math.floor(Math.random() * (n - 1));
+    if (j >= i) j++;
+    const a = list[i]!;
+    const b = list[j]!;
+    return b.outstanding < a.outstanding ? b : a;
+  }
+}
+
+export const leastRequest = (endpoints: readonly Endpoint[]): Picker => new LeastRequestPicker(endpoints);

@@ -1,0 +1,85 @@
+// Pick stage: resolves the RouteDecision to its cluster and asks the cluster's Picker for an
+// endpoint. It counts the request as outstanding on that endpoint (LEAST_REQUEST reads the count)
+// until the response body closes (ended, failed or destroyed) or the request fails.
+// A host the client has no view of yet (first request to it) is subscribed, and the request waits,
+// bounded, for weftd's answer; concurrent first requests share that wait (see Mesh.awaitHost).
+import type { Readable } from 'node:stream';
+import { passthroughEndpoint, type Endpoint } from '../balancer/endpoint.js';
+import { noHealthyUpstream } from '../errors.js';
+import type { ClusterDirectory } from './clusters.js';
+import type { Handler, Layer, OutboundRequest, OutboundResponse } from './pipeline.js';
+
+export interface PickStageDeps {
+  clusters: ClusterDirectory;
+  /** Resolves once weftd has listed the host (subscribing it if needed); rejects with a WeftError on timeout. */
+  awaitHost(host: string): Promise<void>;
+}
+
+const kEndpoint = Symbol('weft.outstandingEndpoint');
+type TrackedBody = Readable & { [kEndpoint]?: Endpoint | undefined };
+
+/** 'close' listener shared by every response: no closure per request. */
+function releaseOnClose(this: TrackedBody): void {
+  const ep = this[kEndpoint];
+  if (ep !== undefined) {
+    this[kEndpoint] = undefined;
+    ep.outstanding--;
+  }
+}
+
+export function pickStage(deps: PickStageDeps): Layer {
+  const passthrough = new Map<string, Endpoint>();
+  return (next: Handler) => {
+    const send = async (req: OutboundRequest, ep: Endpoint): Promise<OutboundResponse> => {
+      ep.outstanding++;
+      req.endpoint = ep;
+      let res: OutboundResponse;
+      try {
+        res = await next(req);
+      } catch (e) {
+        ep.outstanding--;
+        throw e;
+      }
+      const body = res.body as TrackedBody;
+      if (body.destroyed || body.closed) ep.outstanding--;
+      else {
+        body[kEndpoint] = ep;
+        body.on('close', releaseOnClose);
+      }
+      return res;
+    };
+
+    const pickFrom = (req: OutboundRequest): Endpoint => {
+      const d = req.route!;
+      const view = deps.clusters.view(d.host);
+      const cluster = deps.clusters.cluster(view, d.subset, d.port ?? req.target.servicePort ?? 0);
+      const ep = cluster.picker.pick();
+      if (ep === undefined) throw noHealthyUpstream(d.host, d.subset);
+      return ep;
+    };
+
+    const afterDiscovery = async (req: OutboundRequest): Promise<OutboundResponse> => {
+      await deps.awaitHost(req.route!.host);
+      return send(req, pickFrom(req));
+    };
+
+    return (req) => {
+      if (req.target.passthrough) {
+        let ep = passthrough.get(req.target.authority);
+        if (!ep) {
+          ep = passthroughEndpoint(req.target.host, req.target.servicePort ?? 80);
+          passthrough.set(req.target.authority, ep);
+        }
+        return send(req, ep);
+      }
+      if (!deps.clusters.view(req.route!.host).known) return afterDiscovery(req);
+      let ep: Endpoint;
+      try {
+        ep = pickFrom(req);
+      } catch (e) {
+        return Promise.reject(e);
+      }
+      return send(req, ep);
+    };
+  };
+}

@@ -1,0 +1,61 @@
+// The client pipeline: one Layer shape, composed once per mesh into a single Handler that both edges
+// (mesh.fetch and mesh.request) call.
+//
+//   edge (fetch | request): parse the URL (cached), lower-case the headers, build an OutboundRequest
+//     │
+//     ▼
+//   route      VirtualService of target.fqdn → first matching http route → weighted destination;
+//              sets req.route (RouteDecision {host, subset, port, routeName}); NO_ROUTE when none matches
+//   [fault]    later: delay / abort (reads req.route)
+//   [mirror]   later: fire-and-forget copy to another RouteDecision
+//   [timeout]  later: one deadline over all attempts (an AbortSignal on req)
+//   [retry]    later: calls `next` again for another attempt; everything below runs once per attempt
+//   pick       cluster (host, subset, port) → its current Picker → req.endpoint; NO_HEALTHY_UPSTREAM when
+//              empty; counts the request as outstanding on the endpoint until the response body ends
+//   [breaker]  later: connection-pool limits / outlier detection (reads req.endpoint)
+//   [telemetry] later: one span and metrics per attempt
+//   transport  terminal: undici Pool per endpoint origin (keep-alive), pool.request(); errors → WeftError
+//              (later: mTLS dispatcher per endpoint identity)
+//
+// A stage is `(next) => (req) => Promise<res>`: it may read or set fields of req, call next zero or
+// more times, and wrap or replace the response. Stages must not parse config per request: what they
+// need is precompiled (config/compile.ts) and reached through map lookups. A new capability is a new
+// stage inserted in `buildPipeline` (mesh.ts), never a branch in an existing one.
+import type { Readable } from 'node:stream';
+import type { Endpoint } from '../balancer/endpoint.js';
+import type { RouteDecision } from '../config/compiled.js';
+import type { Target } from './target.js';
+
+export type OutboundHeaders = Record<string, string | string[]>;
+export type OutboundBody = string | Uint8Array | Readable | null;
+
+export interface OutboundRequest {
+  /** Upper-case HTTP method. */
+  method: string;
+  target: Target;
+  /** Lower-case names; includes `host` (the authority as the caller wrote it). */
+  headers: OutboundHeaders;
+  body: OutboundBody;
+  signal: AbortSignal | undefined;
+  /** Set by the route stage. */
+  route: RouteDecision | undefined;
+  /** Set by the pick stage. */
+  endpoint: Endpoint | undefined;
+}
+
+export interface OutboundResponse {
+  statusCode: number;
+  headers: Record<string, string | string[] | undefined>;
+  /** undici's BodyReadable in practice: a Readable with .json(), .text(), .arrayBuffer(). */
+  body: Readable & { text(): Promise<string>; json(): Promise<unknown>; arrayBuffer(): Promise<ArrayBuffer> };
+}
+
+export type Handler = (req: OutboundRequest) => Promise<OutboundResponse>;
+export type Layer = (next: Handler) => Handler;
+
+/** Nests the layers so that layers[0] sees the request first and terminal last. */
+export function compose(layers: readonly Layer[], terminal: Handler): Handler {
+  let handler = terminal;
+  for (let i = layers.length - 1; i >= 0; i--) handler = layers[i]!(handler);
+  return handler;
+}

@@ -1,0 +1,267 @@
+// createMesh(): one workload's membership in the mesh. It holds the session with weftd, the compiled
+// config and the endpoint views, composes the client pipeline once, and serves and registers the
+// workload's own HTTP servers.
+import { EventEmitter } from 'node:events';
+import http from 'node:http';
+import { randomUUID } from 'node:crypto';
+import { toFqdn, type ConfigUpdateMsg, type EndpointMsg, type EndpointsUpdateMsg } from '@weft/api';
+import { ClusterDirectory } from './client/clusters.js';
+import { fetchEdge } from './client/fetch-edge.js';
+import { pickStage } from './client/pick-stage.js';
+import { compose, type Handler, type Layer } from './client/pipeline.js';
+import { requestEdge } from './client/request-edge.js';
+import { routeStage } from './client/route-stage.js';
+import { TargetParser } from './client/target.js';
+import { Transport } from './client/transport.js';
+import { EMPTY_CONFIG, type CompiledConfig } from './config/compiled.js';
+import { compileConfig, ConfigRejectedError } from './config/compile.js';
+import { WeftError } from './errors.js';
+import { resolveOptions, type MeshOptions, type ResolvedOptions } from './options.js';
+import { drain, endpointOf, listen, type ServeOptions } from './server/serve.js';
+import { SessionClient } from './session/session-client.js';
+import { ErrorReporter } from './error-reporter.js';
+
+export const SDK_VERSION = '0.1.0';
+
+export interface MeshStatus {
+  connected: boolean;
+  sessionId: string;
+  configVersion: string;
+  lastNack: { version: string; error: string } | null;
+  /** FQDN → number of endpoints in the current view, for every host weftd has listed. */
+  hosts: Record<string, number>;
+}
+
+export interface NackEvent { version: string; error: string }
+export interface EndpointsEvent { version: string; hosts: Record<string, number> }
+
+interface HostWait {
+  promise: Promise<void>;
+  resolve(): void;
+  reject(e: unknown): void;
+  timer: NodeJS.Timeout;
+}
+
+export class Mesh extends EventEmitter {
+  readonly options: ResolvedOptions;
+  readonly fetch: ReturnType<typeof fetchEdge>;
+  readonly request: ReturnType<typeof requestEdge>;
+
+  private config: CompiledConfig = EMPTY_CONFIG;
+  private readonly clusters = new ClusterDirectory();
+  private readonly transport = new Transport();
+  private readonly session: SessionClient;
+  private readonly handler: Handler;
+  private readonly hostWaits = new Map<string, HostWait>();
+  private readonly servers = new Map<http.Server, EndpointMsg>();
+  private readonly errors: ErrorReporter;
+  private sessionId = '';
+  private lastNack: NackEvent | null = null;
+  private configReceived = false;
+  private closing: Promise<void> | undefined;
+
+  constructor(options: MeshOptions) {
+    super();
+    this.options = resolveOptions(options);
+    this.errors = new ErrorReporter(this);
+    const o = this.options;
+    this.session = new SessionClient(
+      {
+        address: o.controlPlane,
+        workload: {
+          instanceId: `${o.workloadName}-${randomUUID()}`,
+          service: o.service,
+          namespace: o.namespace,
+          labels: o.labels,
+          serviceAccount: o.serviceAccount,
+          workloadName: o.workloadName,
+        },
+        sdkVersion: SDK_VERSION,
+        holdsView: () => this.configReceived,
+        keepaliveMs: o.keepaliveMs,
+      },
+      {
+        welcome: (w) => {
+          this.sessionId = w.sessionId;
+          this.emit('connected', { sessionId: w.sessionId, serverId: w.serverId });
+        },
+        config: (msg) => this.applyConfig(msg),
+        endpoints: (msg) => this.applyEndpoints(msg),
+        disconnected: (reason) => this.emit('disconnected', { reason }),
+        error: (e) => this.errors.report(e),
+      },
+    );
+    this.handler = compose(this.buildPipeline(), this.transport.handler);
+    const targets = new TargetParser(o.namespace);
+    const checkOpen = (): void => {
+      if (this.closing) throw new WeftError('MESH_CLOSED', 'the mesh is closed');
+    };
+    this.fetch = fetchEdge(this.handler, targets, checkOpen);
+    this.request = requestEdge(this.handler, targets, checkOpen);
+  }
+
+  /** The stages between the edges and the transport, in order (see client/pipeline.ts). */
+  private buildPipeline(): Layer[] {
+    return [
+      routeStage({ config: () => this.config }),
+      pickStage({ clusters: this.clusters, awaitHost: (host) => this.awaitHost(host) }),
+    ];
+  }
+
+  /** Opens the session and waits for the first config (and the views of `subscribe` hosts). */
+  async start(): Promise<void> {
+    const o = this.options;
+    const deadline = Date.now() + o.initialTimeoutMs;
+    const firstConfig = new Promise<void>((resolve) => {
+      if (this.configReceived) resolve();
+      else this.once('config', () => resolve());
+    });
+    this.session.start();
+    const hosts = o.subscribe.map((h) => toFqdn(h, o.namespace));
+    const ready = firstConfig.then(() => Promise.all(hosts.map((h) => this.awaitHost(h, Math.max(1, deadline - Date.now())))));
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new WeftError('CONTROL_PLANE_UNAVAILABLE', `no session with weftd at ${o.controlPlane} within ${o.initialTimeoutMs} ms`)),
+        o.initialTimeoutMs,
+      );
+    });
+    try {
+      await Promise.race([ready, timeout]);
+    } catch (e) {
+      await this.close();
+      throw e;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  status(): MeshStatus {
+    const hosts: Record<string, number> = {};
+    for (const v of this.clusters.knownHosts()) hosts[v.host] = v.endpoints.length;
+    return {
+      connected: this.session.connected,
+      sessionId: this.sessionId,
+      configVersion: this.config.version,
+      lastNack: this.lastNack,
+      hosts,
+    };
+  }
+
+  /** Listens with a node:http server and registers it; closing the server deregisters it. */
+  async serve(listener: http.RequestListener, opts: ServeOptions = {}): Promise<http.Server> {
+    if (this.closing) throw new WeftError('MESH_CLOSED', 'the mesh is closed');
+    const server = http.createServer(listener);
+    const addr = await listen(server, opts);
+    this.servers.set(server, endpointOf(addr, opts));
+    server.once('close', () => {
+      if (this.servers.delete(server) && !this.closing) this.registerServers();
+    });
+    await this.registerServers();
+    return server;
+  }
+
+  /** Deregisters, then drains: stop accepting, wait for in-flight requests, close pools, end the session. */
+  close(): Promise<void> {
+    this.closing ??= this.shutdown();
+    return this.closing;
+  }
+
+  private async shutdown(): Promise<void> {
+    const grace = this.options.drainTimeoutMs;
+    await withTimeout(this.session.register([]), 1000);
+    for (const [host, wait] of this.hostWaits) {
+      clearTimeout(wait.timer);
+      wait.reject(new WeftError('MESH_CLOSED', `the mesh closed while waiting for the endpoints of ${host}`));
+    }
+    this.hostWaits.clear();
+    const servers = [...this.servers.keys()];
+    this.servers.clear();
+    await Promise.all([...servers.map((s) => drain(s, grace)), this.transport.close(grace)]);
+    this.session.close();
+  }
+
+  private registerServers(): Promise<void> {
+    return this.session.register([...this.servers.values()]);
+  }
+
+  /** Resolves once weftd has listed `host`; subscribes it first if needed. Shared by concurrent callers. */
+  awaitHost(host: string, timeoutMs = this.options.discoveryTimeoutMs): Promise<void> {
+    if (this.clusters.view(host).known) return Promise.resolve();
+    if (this.closing) return Promise.reject(new WeftError('MESH_CLOSED', 'the mesh is closed'));
+    const existing = this.hostWaits.get(host);
+    if (existing) return existing.promise;
+    let resolve!: () => void;
+    let reject!: (e: unknown) => void;
+    const promise = new Promise<void>((res, rej) => {
+      resolve = res;
+      reject = rej;
+    });
+    const timer = setTimeout(() => {
+      this.hostWaits.delete(host);
+      const state = this.session.connected ? 'connected, but it did not answer' : 'not reachable';
+      reject(new WeftError('CONTROL_PLANE_UNAVAILABLE', `no view of ${host}: weftd at ${this.options.controlPlane} is ${state} within ${timeoutMs} ms`));
+    }, timeoutMs);
+    this.hostWaits.set(host, { promise, resolve, reject, timer });
+    this.subscribe([host]);
+    return promise;
+  }
+
+  /** Subscribes hosts and the destination hosts their VirtualServices route to. */
+  private subscribe(hosts: readonly string[]): void {
+    const all = new Set<string>();
+    for (const h of hosts) {
+      all.add(h);
+      for (const d of this.config.routedHosts.get(h) ?? []) all.add(d);
+    }
+    this.session.subscribe(all);
+  }
+
+  private applyConfig(msg: ConfigUpdateMsg): void {
+    let compiled: CompiledConfig;
+    try {
+      compiled = compileConfig(msg.version, msg.resources, this.options.namespace);
+    } catch (e) {
+      const error = e instanceof ConfigRejectedError ? e.message : `cannot compile config: ${(e as Error).message}`;
+      this.lastNack = { version: msg.version, error };
+      this.session.ack('config', msg.version, msg.nonce, error);
+      this.emit('nack', this.lastNack);
+      return;
+    }
+    this.config = compiled;
+    this.clusters.setConfig(compiled);
+    this.configReceived = true;
+    this.session.ack('config', msg.version, msg.nonce);
+    this.subscribe(this.session.subscribedHosts());
+    this.emit('config', { version: msg.version });
+  }
+
+  private applyEndpoints(msg: EndpointsUpdateMsg): void {
+    const counts: Record<string, number> = {};
+    let removed = false;
+    for (const h of msg.hosts) {
+      if (this.clusters.setEndpoints(h.host, h.instances).length > 0) removed = true;
+      counts[h.host] = this.clusters.view(h.host).endpoints.length;
+      const wait = this.hostWaits.get(h.host);
+      if (wait) {
+        clearTimeout(wait.timer);
+        this.hostWaits.delete(h.host);
+        wait.resolve();
+      }
+    }
+    if (removed) this.transport.retain(this.clusters.liveOrigins());
+    this.session.ack('endpoints', msg.version, msg.nonce);
+    this.emit('endpoints', { version: msg.version, hosts: counts } satisfies EndpointsEvent);
+  }
+}
+
+function withTimeout(p: Promise<void>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([p, new Promise<void>((r) => (timer = setTimeout(r, ms)))]).finally(() => clearTimeout(timer));
+}
+
+export async function createMesh(options: MeshOptions): Promise<Mesh> {
+  const mesh = new Mesh(options);
+  await mesh.start();
+  return mesh;
+}

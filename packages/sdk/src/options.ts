@@ -1,0 +1,83 @@
+// createMesh options: checked once, defaults filled in, bad values rejected with the option's name.
+import { isDnsLabel } from '@weft/api';
+import { invalidArgument } from './errors.js';
+
+export interface MeshOptions {
+  /** Service name (a DNS label), e.g. `reviews`. Required. */
+  service: string;
+  /** Default `default`. */
+  namespace?: string;
+  /** Endpoint labels, e.g. `{ version: 'v2' }`; `app` defaults to the service name. */
+  labels?: Record<string, string>;
+  /** Default `default`. */
+  serviceAccount?: string;
+  /** Default `<service>-<labels.version>`, or the service name without a version label. */
+  workloadName?: string;
+  /** weftd's session address host:port. Default: env WEFT_CONTROL_PLANE. */
+  controlPlane?: string;
+  /** Hosts to subscribe up front (as in URLs: `ratings`, `ratings.bookinfo`, FQDN). */
+  subscribe?: string[];
+  /** createMesh rejects if no session and first config by then. Default 10000. */
+  initialTimeoutMs?: number;
+  /** How long a first request to a host waits for weftd's list of its endpoints. Default 5000. */
+  discoveryTimeoutMs?: number;
+  /** How long close() waits for in-flight requests (server and client side). Default 5000. */
+  drainTimeoutMs?: number;
+  /** gRPC keepalive interval of the session. Default 10000. */
+  keepaliveMs?: number;
+}
+
+export interface ResolvedOptions {
+  service: string;
+  namespace: string;
+  labels: Record<string, string>;
+  serviceAccount: string;
+  workloadName: string;
+  controlPlane: string;
+  subscribe: string[];
+  initialTimeoutMs: number;
+  discoveryTimeoutMs: number;
+  drainTimeoutMs: number;
+  keepaliveMs: number;
+}
+
+function positive(name: string, v: number | undefined, dflt: number): number {
+  if (v === undefined) return dflt;
+  if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) throw invalidArgument(`options.${name} must be a positive number of milliseconds, got ${String(v)}`);
+  return v;
+}
+
+export function resolveOptions(o: MeshOptions, env: NodeJS.ProcessEnv = process.env): ResolvedOptions {
+  if (typeof o !== 'object' || o === null) throw invalidArgument('createMesh needs an options object with at least { service }');
+  if (typeof o.service !== 'string' || !isDnsLabel(o.service)) {
+    throw invalidArgument(`options.service must be a DNS label (lower-case letters, digits, '-'), got ${JSON.stringify(o.service)}`);
+  }
+  const namespace = o.namespace ?? 'default';
+  if (typeof namespace !== 'string' || !isDnsLabel(namespace)) throw invalidArgument(`options.namespace must be a DNS label, got ${JSON.stringify(o.namespace)}`);
+  const labels: Record<string, string> = { app: o.service, ...(o.labels ?? {}) };
+  for (const [k, v] of Object.entries(labels)) {
+    if (typeof v !== 'string') throw invalidArgument(`options.labels.${k} must be a string, got ${typeof v}`);
+  }
+  const controlPlane = o.controlPlane ?? env.WEFT_CONTROL_PLANE;
+  if (!controlPlane) throw invalidArgument('no control plane: set options.controlPlane or the WEFT_CONTROL_PLANE environment variable (host:port of weftd)');
+  if (!/^[^\s:]+:\d{1,5}$|^\[[0-9a-fA-F:.]+\]:\d{1,5}$/.test(controlPlane)) {
+    throw invalidArgument(`control plane address must be host:port, got ${JSON.stringify(controlPlane)}`);
+  }
+  const subscribe = o.subscribe ?? [];
+  if (!Array.isArray(subscribe) || subscribe.some((h) => typeof h !== 'string' || h.length === 0)) {
+    throw invalidArgument('options.subscribe must be a list of host names');
+  }
+  return {
+    service: o.service,
+    namespace,
+    labels,
+    serviceAccount: o.serviceAccount ?? 'default',
+    workloadName: o.workloadName ?? (labels.version ? `${o.service}-${labels.version}` : o.service),
+    controlPlane,
+    subscribe,
+    initialTimeoutMs: positive('initialTimeoutMs', o.initialTimeoutMs, 10_000),
+    discoveryTimeoutMs: positive('discoveryTimeoutMs', o.discoveryTimeoutMs, 5_000),
+    drainTimeoutMs: positive('drainTimeoutMs', o.drainTimeoutMs, 5_000),
+    keepaliveMs: positive('keepaliveMs', o.keepaliveMs, 10_000),
+  };
+}

@@ -1,0 +1,65 @@
+// The server side: a plain node:http server whose listening address the mesh registers with weftd.
+// (Later: mTLS termination, authorization and inbound telemetry wrap the listener here.)
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { EndpointMsg } from '@weft/api';
+import { invalidArgument } from '../errors.js';
+
+export interface ServeOptions {
+  /** Default 0 (any free port). */
+  port?: number;
+  /** Default 127.0.0.1. */
+  host?: string;
+  /** The port callers name in URLs (Bookinfo: 9080); 0 (default) = any. */
+  servicePort?: number;
+  /** Address to register instead of the listening one. */
+  advertiseAddress?: string;
+}
+
+export async function listen(server: http.Server, opts: ServeOptions): Promise<AddressInfo> {
+  const port = opts.port ?? 0;
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw invalidArgument(`serve: port must be 0..65535, got ${String(opts.port)}`);
+  const servicePort = opts.servicePort ?? 0;
+  if (!Number.isInteger(servicePort) || servicePort < 0 || servicePort > 65535) {
+    throw invalidArgument(`serve: servicePort must be 0..65535, got ${String(opts.servicePort)}`);
+  }
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, opts.host ?? '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  return server.address() as AddressInfo;
+}
+
+/** What weftd is told about a listening server; wildcard addresses register as loopback. */
+export function endpointOf(addr: AddressInfo, opts: ServeOptions): EndpointMsg {
+  const wildcard = addr.address === '0.0.0.0' || addr.address === '::';
+  return {
+    address: opts.advertiseAddress ?? (wildcard ? '127.0.0.1' : addr.address),
+    port: addr.port,
+    protocol: 'http',
+    servicePort: opts.servicePort ?? 0,
+  };
+}
+
+/** Stops accepting, closes idle keep-alive connections, and after `graceMs` cuts what is still open. */
+export async function drain(server: http.Server, graceMs: number): Promise<void> {
+  if (!server.listening) {
+    server.closeAllConnections();
+    return;
+  }
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  server.closeIdleConnections();
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), graceMs)));
+  const idleSweep = setInterval(() => server.closeIdleConnections(), 50);
+  const result = await Promise.race([closed.then(() => 'closed' as const), timeout]);
+  clearInterval(idleSweep);
+  clearTimeout(timer);
+  if (result === 'timeout') {
+    server.closeAllConnections();
+    await closed;
+  }
+}
