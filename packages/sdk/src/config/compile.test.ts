@@ -1,0 +1,145 @@
+import { expect } from 'chai';
+import type { Target } from '../client/target.js';
+import { TargetParser } from '../client/target.js';
+import type { OutboundRequest } from '../client/pipeline.js';
+import { selectRoute } from '../client/route-stage.js';
+import { compileConfig, ConfigRejectedError } from './compile.js';
+import { resourceMsg } from './test-resources.js';
+
+const NS = 'bookinfo';
+const REVIEWS = 'reviews.bookinfo.svc.cluster.local';
+const parser = new TargetParser(NS);
+
+function req(url: string, headers: Record<string, string> = {}, method = 'GET'): OutboundRequest {
+  const target: Target = parser.parse(url);
+  return { method, target, headers: { host: target.authority, ...headers }, body: null, signal: undefined, route: undefined, endpoint: undefined };
+}
+
+function vs(spec: unknown, name = 'reviews', namespace = NS, createdMs?: number) {
+  return resourceMsg('VirtualService', namespace, name, spec, createdMs);
+}
+
+const jasonToV2 = {
+  hosts: ['reviews'],
+  http: [
+    { match: [{ headers: { 'end-user': { exact: 'jason' } } }], route: [{ destination: { host: 'reviews', subset: 'v2' } }] },
+    { route: [{ destination: { host: 'reviews', subset: 'v1' } }] },
+  ],
+};
+
+describe('compileConfig', () => {
+  it('first matching route wins', () => {
+    const config = compileConfig('7', [vs(jasonToV2)], NS);
+    expect(config.version).to.equal('7');
+    const table = config.routes.get(REVIEWS)!;
+    expect(selectRoute(table, req('http://reviews/r', { 'end-user': 'jason' }))!.subset).to.equal('v2');
+    expect(selectRoute(table, req('http://reviews/r', { 'end-user': 'bob' }))!.subset).to.equal('v1');
+    expect(selectRoute(table, req('http://reviews/r'))!.subset).to.equal('v1');
+    expect(config.routedHosts.get(REVIEWS)).to.deep.equal([REVIEWS]);
+  });
+
+  it('ANDs conditions within a match block and ORs across blocks', () => {
+    const config = compileConfig('1', [vs({
+      hosts: ['reviews'],
+      http: [{
+        match: [
+          { uri: { prefix: '/api' }, method: { exact: 'POST' } },
+          { headers: { 'x-canary': {} } },
+        ],
+        route: [{ destination: { host: 'reviews', subset: 'canary' } }],
+      }],
+    })], NS);
+    const table = config.routes.get(REVIEWS)!;
+    expect(selectRoute(table, req('http://reviews/api/x', {}, 'POST'))?.subset).to.equal('canary');
+    expect(selectRoute(table, req('http://reviews/api/x', {}, 'GET'))).to.equal(undefined); // AND fails
+    expect(selectRoute(table, req('http://reviews/other', {}, 'POST'))).to.equal(undefined);
+    expect(selectRoute(table, req('http://reviews/other', { 'x-canary': '' }))?.subset).to.equal('canary'); // presence, OR
+  });
+
+  it('matches regexes against the whole value, uri without the query, and ports', () => {
+    const config = compileConfig('1', [vs({
+      hosts: ['reviews'],
+      http: [
+        { match: [{ uri: { regex: '/reviews/\\d+' } }], route: [{ destination: { host: 'reviews', subset: 'num' } }] },
+        { match: [{ headers: { 'end-user': { regex: '(?i)jason' } } }], route: [{ destination: { host: 'reviews', subset: 'ci' } }] },
+        { match: [{ port: 9080 }], route: [{ destination: { host: 'reviews', subset: 'p9080', port: { number: 9080 } } }] },
+      ],
+    })], NS);
+    const table = config.routes.get(REVIEWS)!;
+    expect(selectRoute(table, req('http://reviews/reviews/12?x=1'))?.subset).to.equal('num');
+    expect(selectRoute(table, req('http://reviews/reviews/12a'))).to.equal(undefined);
+    expect(selectRoute(table, req('http://reviews/x/reviews/12'))).to.equal(undefined);
+    expect(selectRoute(table, req('http://reviews/x', { 'end-user': 'JASON' }))?.subset).to.equal('ci');
+    expect(selectRoute(table, req('http://reviews/x', { 'end-user': 'jasonx' }))).to.equal(undefined);
+    const byPort = selectRoute(table, req('http://reviews:9080/x'))!;
+    expect(byPort.subset).to.equal('p9080');
+    expect(byPort.port).to.equal(9080);
+  });
+
+  it('splits traffic by weight; an omitted weight is 0 among several', () => {
+    const config = compileConfig('1', [vs({
+      hosts: ['reviews'],
+      http: [{ route: [
+        { destination: { host: 'reviews', subset: 'v1' }, weight: 80 },
+        { destination: { host: 'reviews', subset: 'v3' }, weight: 20 },
+        { destination: { host: 'reviews', subset: 'never' } },
+      ] }],
+    })], NS);
+    const table = config.routes.get(REVIEWS)!;
+    const count: Record<string, number> = {};
+    for (let i = 0; i < 10000; i++) {
+      const s = selectRoute(table, req('http://reviews/'))!.subset!;
+      count[s] = (count[s] ?? 0) + 1;
+    }
+    expect(count.never).to.equal(undefined);
+    expect(count.v1! / 10000).to.be.within(0.77, 0.83);
+    expect(count.v3! / 10000).to.be.within(0.17, 0.23);
+  });
+
+  it('a single destination takes all traffic whatever its weight', () => {
+    const config = compileConfig('1', [vs({ hosts: ['reviews'], http: [{ route: [{ destination: { host: 'ratings' }, weight: 0 }] }] })], NS);
+    const d = selectRoute(config.routes.get(REVIEWS)!, req('http://reviews/'))!;
+    expect(d.host).to.equal('ratings.bookinfo.svc.cluster.local');
+    expect(config.routedHosts.get(REVIEWS)).to.deep.equal(['ratings.bookinfo.svc.cluster.local']);
+  });
+
+  it('resolves hosts relative to the rule namespace; the oldest VirtualService of a host wins', () => {
+    const config = compileConfig('1', [
+      vs({ hosts: ['reviews.bookinfo'], http: [{ route: [{ destination: { host: 'reviews.bookinfo', subset: 'newer' } }] }] }, 'b-newer', 'other', 2000),
+      vs({ hosts: ['reviews.bookinfo'], http: [{ route: [{ destination: { host: 'reviews.bookinfo', subset: 'older' } }] }] }, 'z-older', 'other', 1000),
+      vs({ hosts: ['details'], http: [{ route: [{ destination: { host: 'details' } }] }] }, 'details', 'other', 1000),
+    ], NS);
+    expect(selectRoute(config.routes.get(REVIEWS)!, req('http://reviews/'))!.subset).to.equal('older');
+    expect(config.routes.has('details.other.svc.cluster.local')).to.equal(true);
+    expect(config.routes.has('details.bookinfo.svc.cluster.local')).to.equal(false);
+  });
+
+  it('compiles DestinationRules: subsets, per-subset balancer override, namespace preference', () => {
+    const config = compileConfig('1', [
+      resourceMsg('DestinationRule', 'other', 'reviews-elsewhere', { host: 'reviews.bookinfo', trafficPolicy: { loadBalancer: { simple: 'RANDOM' } } }, 1),
+      resourceMsg('DestinationRule', NS, 'reviews', {
+        host: 'reviews',
+        trafficPolicy: { loadBalancer: { simple: 'ROUND_ROBIN' } },
+        subsets: [
+          { name: 'v1', labels: { version: 'v1' } },
+          { name: 'v2', labels: { version: 'v2' }, trafficPolicy: { loadBalancer: { simple: 'LEAST_CONN' } } },
+        ],
+      }, 2),
+    ], NS);
+    const dr = config.destinationRules.get(REVIEWS)!;
+    expect(dr.source).to.equal('bookinfo/reviews');
+    expect(dr.balancer).to.equal('ROUND_ROBIN');
+    expect(dr.subsets.get('v1')).to.deep.equal({ name: 'v1', labels: [['version', 'v1']], balancer: 'ROUND_ROBIN' });
+    expect(dr.subsets.get('v2')!.balancer).to.equal('LEAST_REQUEST');
+  });
+
+  it('rejects the whole update naming kind, namespace/name and the field path', () => {
+    const bad = vs({ hosts: ['reviews'], http: [{ route: [{ destination: { host: 'reviews' } }], fault: { abort: { httpStatus: 500 } } }] }, 'faulty');
+    expect(() => compileConfig('9', [vs(jasonToV2), bad], NS))
+      .to.throw(ConfigRejectedError, /^VirtualService bookinfo\/faulty: spec\.http\[0\]\.fault: this Istio field is not supported/);
+    const unknownKind = { ...vs({}), kind: 'Gateway' };
+    expect(() => compileConfig('9', [unknownKind], NS)).to.throw(ConfigRejectedError, /Gateway bookinfo\/reviews: kind: unsupported kind/);
+    const notJson = { ...vs({}), specJson: '{' };
+    expect(() => compileConfig('9', [notJson], NS)).to.throw(ConfigRejectedError, /spec: not valid JSON/);
+  });
+});
