@@ -15,10 +15,11 @@ export class ConfigWriteError extends Error {
   constructor(
     /** 'INVALID' (400) or 'NOT_FOUND' (404). */
     readonly code: 'INVALID' | 'NOT_FOUND',
-    message: string,
+    /** One line saying what happened; the issues say where. */
+    readonly summary: string,
     readonly issues: BatchIssue[] = [],
   ) {
-    super(issues.length > 0 ? `${message}:\n${issues.map(formatBatchIssue).join('\n')}` : message);
+    super(issues.length > 0 ? `${summary}:\n${issues.map(formatBatchIssue).join('\n')}` : summary);
     this.name = 'ConfigWriteError';
   }
 }

@@ -1,0 +1,228 @@
+// The gRPC side of weftd: one weft.v1.ControlPlane/Session stream per workload process.
+//
+// Pushes are built once and written to every session that needs them: a ConfigUpdate is serialized
+// once per store revision for all sessions; an EndpointsUpdate once per distinct set of changed hosts.
+// grpc-js normally serializes per write, so the service definition used here passes Buffers through.
+import { randomUUID } from 'node:crypto';
+import * as grpc from '@grpc/grpc-js';
+import { controlPlaneService, type ConfigUpdateMsg, type EndpointsUpdateMsg, type SessionRequestMsg, type SessionResponseMsg } from '@weft/api';
+import type { ConfigService } from '../config/config-service.js';
+import { toResourceMsg } from '../config/resource-views.js';
+import type { EndpointRegistry } from '../registry/endpoint-registry.js';
+import { Session, type SessionCall, type SessionInfo } from './session.js';
+import { sessionRequestProblem } from './validate-session-request.js';
+
+export interface SessionServerOptions {
+  config: ConfigService;
+  registry: EndpointRegistry;
+  /** How long a broken session's endpoints stay; resumed sessions are held back for twice this after start. */
+  endpointGraceMs: number;
+  /** gRPC keepalive ping interval and timeout, so a silent peer is detected. */
+  keepaliveMs: number;
+  log?: (message: string) => void;
+}
+
+interface PreparedUpdate {
+  version: string;
+  nonce: string;
+  bytes: Buffer;
+}
+
+const baseMethod = controlPlaneService['Session']!;
+/** The Session method with a serializer that writes pre-serialized SessionResponse bytes as they are. */
+const passThroughService: grpc.ServiceDefinition = {
+  Session: {
+    ...baseMethod,
+    responseSerialize: (value: unknown) => (Buffer.isBuffer(value) ? value : baseMethod.responseSerialize(value)),
+  },
+};
+
+function serializeResponse(msg: SessionResponseMsg): Buffer {
+  return baseMethod.responseSerialize(msg);
+}
+
+export class SessionServer {
+  readonly serverId = randomUUID();
+  private readonly server: grpc.Server;
+  private readonly sessions = new Set<Session>();
+  private readonly subscribers = new Map<string, Set<Session>>();
+  private readonly startedAtMs = Date.now();
+  private readonly warmupEndsAtMs: number;
+  private readonly warmupTimer: NodeJS.Timeout;
+  private currentConfig: PreparedUpdate;
+  private nonceCounter = 0;
+  private readonly log: (message: string) => void;
+
+  constructor(private readonly opts: SessionServerOptions) {
+    this.log = opts.log ?? ((m) => process.stderr.write(`weftd: ${m}\n`));
+    this.server = new grpc.Server({
+      'grpc.keepalive_time_ms': opts.keepaliveMs,
+      'grpc.keepalive_timeout_ms': opts.keepaliveMs,
+      'grpc.keepalive_permit_without_calls': 1,
+    });
+    this.server.addService(passThroughService, { Session: (call: SessionCall) => this.handle(call) });
+    this.currentConfig = this.prepareConfig();
+    opts.config.store.onChange(() => this.pushConfig());
+    opts.registry.onHostsChanged((hosts, version) => this.pushEndpoints(hosts, version));
+    this.warmupEndsAtMs = this.startedAtMs + 2 * opts.endpointGraceMs;
+    this.warmupTimer = setTimeout(() => this.endWarmup(), 2 * opts.endpointGraceMs);
+    this.warmupTimer.unref();
+  }
+
+  /** Binds host:port (0 = any free port) and returns the port. */
+  listen(host: string, port: number): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.server.bindAsync(`${host}:${port}`, grpc.ServerCredentials.createInsecure(), (err, boundPort) => (err ? reject(err) : resolve(boundPort)));
+    });
+  }
+
+  sessionInfos(): SessionInfo[] {
+    return [...this.sessions].map((s) => s.info());
+  }
+
+  /** Ends every session and stops the server (forcefully after `graceMs`). */
+  async close(graceMs = 500): Promise<void> {
+    clearTimeout(this.warmupTimer);
+    for (const s of this.sessions) {
+      s.closed = true;
+      s.call.end();
+    }
+    await new Promise<void>((resolve) => {
+      const force = setTimeout(() => {
+        this.server.forceShutdown();
+        resolve();
+      }, graceMs);
+      this.server.tryShutdown(() => {
+        clearTimeout(force);
+        resolve();
+      });
+    });
+  }
+
+  private handle(call: SessionCall): void {
+    const session = new Session(randomUUID(), call, call.getPeer(), Date.now());
+    this.sessions.add(session);
+    const finish = () => this.finish(session);
+    call.on('data', (msg: SessionRequestMsg) => this.onMessage(session, msg));
+    call.on('end', () => {
+      finish();
+      call.end();
+    });
+    call.on('cancelled', finish);
+    call.on('error', finish);
+    call.on('close', finish);
+  }
+
+  private onMessage(session: Session, msg: SessionRequestMsg): void {
+    if (session.closed) return;
+    const problem = sessionRequestProblem(msg) ?? this.orderProblem(session, msg);
+    if (problem) return this.reject(session, problem);
+    switch (msg.kind) {
+      case 'hello': {
+        const w = msg.hello.workload;
+        Object.assign(session, { instanceId: w.instanceId, service: w.service, namespace: w.namespace });
+        this.opts.registry.connect(w, session.id);
+        session.heldForWarmup = msg.hello.resume && Date.now() < this.warmupEndsAtMs;
+        session.call.write(serializeResponse({ kind: 'welcome', welcome: { sessionId: session.id, serverId: this.serverId } }));
+        const c = this.currentConfig;
+        session.sendUpdate('config', c.version, c.nonce, c.bytes);
+        return;
+      }
+      case 'register':
+        this.opts.registry.register(session.instanceId, session.id, msg.register.endpoints);
+        return;
+      case 'subscribe': {
+        const hosts = [...new Set(msg.subscribe.hosts.map((h) => h.toLowerCase()))];
+        for (const host of hosts) {
+          session.subscriptions.add(host);
+          let set = this.subscribers.get(host);
+          if (!set) this.subscribers.set(host, (set = new Set()));
+          set.add(session);
+        }
+        // Every requested host is answered (even one already subscribed): a complete list is harmless,
+        // and a caller waiting for its answer must get one.
+        if (!session.heldForWarmup) this.sendEndpoints([session], hosts);
+        return;
+      }
+      case 'ack': {
+        const nack = session.recordAck(msg.ack);
+        if (nack) this.log(nack);
+        return;
+      }
+    }
+  }
+
+  private orderProblem(session: Session, msg: SessionRequestMsg): string | undefined {
+    if (!session.helloReceived && msg.kind !== 'hello') return `the first message of a session must be hello, got ${msg.kind}`;
+    if (session.helloReceived && msg.kind === 'hello') return 'hello was already received on this session';
+    return undefined;
+  }
+
+  private reject(session: Session, problem: string): void {
+    const call = session.call;
+    this.finish(session);
+    call.emit('error', { code: grpc.status.INVALID_ARGUMENT, details: problem } satisfies Partial<grpc.StatusObject>);
+  }
+
+  private finish(session: Session): void {
+    if (!this.sessions.delete(session)) return;
+    session.closed = true;
+    for (const host of session.subscriptions) {
+      const set = this.subscribers.get(host);
+      set?.delete(session);
+      if (set?.size === 0) this.subscribers.delete(host);
+    }
+    if (session.helloReceived) this.opts.registry.disconnect(session.instanceId, session.id);
+  }
+
+  private nextNonce(): string {
+    return `${this.serverId.slice(0, 8)}-${++this.nonceCounter}`;
+  }
+
+  private prepareConfig(): PreparedUpdate {
+    const store = this.opts.config.store;
+    const config: ConfigUpdateMsg = { version: String(store.revision), nonce: this.nextNonce(), resources: [...store.values()].map(toResourceMsg) };
+    return { version: config.version, nonce: config.nonce, bytes: serializeResponse({ kind: 'config', config }) };
+  }
+
+  private pushConfig(): void {
+    const update = (this.currentConfig = this.prepareConfig());
+    for (const s of this.sessions) if (s.helloReceived) s.sendUpdate('config', update.version, update.nonce, update.bytes);
+  }
+
+  private pushEndpoints(hosts: string[], _version: number): void {
+    const perSession = new Map<Session, string[]>();
+    for (const host of hosts) {
+      for (const s of this.subscribers.get(host) ?? []) {
+        if (s.heldForWarmup) continue;
+        const list = perSession.get(s);
+        if (list) list.push(host);
+        else perSession.set(s, [host]);
+      }
+    }
+    // Sessions that subscribed to the same changed hosts get the same bytes.
+    const groups = new Map<string, { hosts: string[]; sessions: Session[] }>();
+    for (const [s, list] of perSession) {
+      const key = list.join('\n');
+      const group = groups.get(key);
+      if (group) group.sessions.push(s);
+      else groups.set(key, { hosts: list, sessions: [s] });
+    }
+    for (const g of groups.values()) this.sendEndpoints(g.sessions, g.hosts);
+  }
+
+  private sendEndpoints(sessions: Session[], hosts: string[]): void {
+    const registry = this.opts.registry;
+    const endpoints: EndpointsUpdateMsg = { version: String(registry.version), nonce: this.nextNonce(), hosts: hosts.map((h) => registry.hostEndpoints(h)) };
+    const bytes = serializeResponse({ kind: 'endpoints', endpoints });
+    for (const s of sessions) s.sendUpdate('endpoints', endpoints.version, endpoints.nonce, bytes);
+  }
+
+  private endWarmup(): void {
+    for (const s of this.sessions) {
+      if (!s.heldForWarmup) continue;
+      s.heldForWarmup = false;
+      if (s.subscriptions.size > 0) this.sendEndpoints([s], [...s.subscriptions]);
+    }
+  }
+}

@@ -1,0 +1,98 @@
+// `weftd`: the Weft control plane daemon. Flags → startDaemon → the address lines tests and users read.
+import { resolve } from 'node:path';
+import { DEFAULT_ADMIN_PORT, DEFAULT_GRPC_PORT, parseDuration } from '@weft/api';
+import { formatFlagHelp, isUsageError, parseFlags, parsePortFlag, UsageError, type FlagSpec } from './cli/flags.js';
+import { startDaemon, type DaemonOptions } from './daemon.js';
+
+const FLAGS: FlagSpec[] = [
+  { name: 'data-dir', value: 'DIR', description: 'directory of the config store (created if missing)', default: '.weft-data' },
+  { name: 'port', value: 'N', description: 'gRPC session server port (0 = any free port)', default: String(DEFAULT_GRPC_PORT) },
+  { name: 'admin-port', value: 'N', description: 'admin HTTP API port (0 = any free port)', default: String(DEFAULT_ADMIN_PORT) },
+  { name: 'host', value: 'ADDR', description: 'address both servers listen on', default: '127.0.0.1' },
+  { name: 'endpoint-grace', value: 'DURATION', description: "how long a broken session's endpoints stay (e.g. 500ms, 1s, 2m)", default: '1s' },
+  { name: 'keepalive', value: 'DURATION', description: 'gRPC keepalive ping interval and timeout for sessions', default: '1s' },
+  { name: 'help', short: 'h', description: 'print this help' },
+];
+
+const USAGE = `usage: weftd [flags]
+
+Weft's control plane: the service registry, the config store and the push of both to every workload.
+
+flags:
+${formatFlagHelp(FLAGS)}`;
+
+export function parseWeftdArgs(argv: readonly string[]): DaemonOptions | 'help' {
+  const { values, positionals } = parseFlags(argv, FLAGS);
+  if (values.has('help')) return 'help';
+  if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])} (weftd takes only flags)`);
+  const one = (name: string, fallback: string) => values.get(name)?.[0] ?? fallback;
+  const duration = (name: string) => {
+    try {
+      return parseDuration(one(name, '1s'));
+    } catch (e) {
+      throw new UsageError(`--${name}: ${(e as Error).message}`);
+    }
+  };
+  const host = one('host', '127.0.0.1');
+  if (!host) throw new UsageError('--host must not be empty');
+  const dataDir = one('data-dir', '.weft-data');
+  if (!dataDir) throw new UsageError('--data-dir must not be empty');
+  return {
+    dataDir: resolve(dataDir),
+    host,
+    grpcPort: parsePortFlag('port', one('port', String(DEFAULT_GRPC_PORT))),
+    adminPort: parsePortFlag('admin-port', one('admin-port', String(DEFAULT_ADMIN_PORT))),
+    endpointGraceMs: duration('endpoint-grace'),
+    keepaliveMs: Math.max(1, duration('keepalive')),
+  };
+}
+
+export async function main(argv: readonly string[]): Promise<void> {
+  let opts: DaemonOptions | 'help';
+  try {
+    opts = parseWeftdArgs(argv);
+  } catch (e) {
+    if (!isUsageError(e)) throw e;
+    process.stderr.write(`weftd: ${e.message}\nRun 'weftd --help' for usage.\n`);
+    process.exit(2);
+  }
+  if (opts === 'help') {
+    process.stdout.write(`${USAGE}\n`);
+    return;
+  }
+  let daemon;
+  try {
+    daemon = await startDaemon(opts);
+  } catch (e) {
+    process.stderr.write(`weftd: ${(e as Error).message}\n`);
+    process.exit(1);
+  }
+  const shown = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
+  process.stdout.write(
+    `weftd: control plane listening on ${shown}:${daemon.grpcPort} (gRPC)\n` +
+      `weftd: admin API listening on http://${shown}:${daemon.adminPort}\n` +
+      `weftd: ready (data dir ${opts.dataDir}, store revision ${daemon.store.revision})\n`,
+  );
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    // Shutdown must finish promptly even if something hangs; the store is fsync'd per write anyway.
+    setTimeout(() => {
+      process.stderr.write('weftd: shutdown took too long, exiting\n');
+      process.exit(0);
+    }, 1500).unref();
+    daemon
+      .close()
+      .then(() => {
+        process.stderr.write(`weftd: stopped (${signal})\n`);
+        process.exit(0);
+      })
+      .catch((e: unknown) => {
+        process.stderr.write(`weftd: error while stopping: ${String(e)}\n`);
+        process.exit(1);
+      });
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
