@@ -7,6 +7,7 @@ export type HeaderValue = string | number | readonly string[] | undefined | null
 export type HeadersInput =
   | Record<string, HeaderValue>
   | Iterable<readonly [string, string]>
+  | ReadonlyArray<readonly string[]>
   | { forEach(cb: (value: string, name: string) => void): void }
   | null
   | undefined;
@@ -27,9 +28,9 @@ export function normalizeHeaders(input: HeadersInput, authority: string): Outbou
       // WHATWG Headers (already lower-case; set-cookie aside, values are combined)
       (input as { forEach(cb: (value: string, name: string) => void): void }).forEach((value, name) => put(out, name, value));
     } else if (Symbol.iterator in (input as object)) {
-      for (const pair of input as Iterable<readonly [string, string]>) {
+      for (const pair of input as Iterable<readonly string[]>) {
         if (!Array.isArray(pair) || pair.length !== 2) throw invalidArgument('headers given as a list must be [name, value] pairs');
-        put(out, pair[0], pair[1]);
+        put(out, pair[0]!, pair[1]!);
       }
     } else {
       const record = input as Record<string, HeaderValue>;
