@@ -1,7 +1,9 @@
 // Helpers for the SDK integration tests: real weftd (startWeftd), real workloads registered through
 // mesh.serve on 127.0.0.1 port 0, and the admin API for applying Istio YAML.
+import { spawn, type ChildProcess } from 'node:child_process';
 import type { Server } from 'node:http';
 import { createMesh, type Mesh, type MeshOptions } from '@weft/sdk';
+import { WEFTD_BIN } from '../support/weftd.js';
 
 export const NS = 'shop';
 
@@ -75,4 +77,38 @@ export async function sequence(mesh: Mesh, url: string, n: number): Promise<stri
     out.push(((await r.body.json()) as { name: string }).name);
   }
   return out;
+}
+
+/**
+ * Starts weftd again on the data dir and the exact ports of an earlier run (startWeftd always asks for
+ * port 0, and weftd refuses a flag given twice). The caller stops the returned process.
+ */
+export async function restartWeftdOnSamePorts(previous: { grpcAddress: string; adminUrl: string; dataDir: string }): Promise<RestartedWeftd> {
+  const grpcPort = previous.grpcAddress.split(':').pop()!;
+  const adminPort = previous.adminUrl.split(':').pop()!;
+  const proc = spawn(process.execPath, [WEFTD_BIN, '--data-dir', previous.dataDir, '--port', grpcPort, '--admin-port', adminPort], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  proc.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+  const stop = async () => {
+    if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGTERM');
+    await exited;
+  };
+  try {
+    await waitFor('weftd to listen again', () => /admin API listening on/.test(out) || proc.exitCode !== null, 15000);
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+  if (proc.exitCode !== null) throw new Error(`weftd did not restart:\n${out}`);
+  return { proc, stop, output: () => out };
+}
+
+export interface RestartedWeftd {
+  proc: ChildProcess;
+  stop(): Promise<void>;
+  output(): string;
 }
