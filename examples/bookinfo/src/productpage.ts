@@ -13,9 +13,9 @@ export const UPSTREAM_TIMEOUT_MS = 3_000;
 /** "Bug introduced explicitly for illustration in fault injection task": reviews is tried twice. */
 export const REVIEWS_ATTEMPTS = 2;
 
-export const DETAILS_UNAVAILABLE = 'Sorry, product details are currently unavailable for this book.';
-export const REVIEWS_UNAVAILABLE = 'Sorry, product reviews are currently unavailable for this book.';
-export const RATINGS_UNAVAILABLE = 'Sorry, product ratings are currently unavailable for this book.';
+export const PRODUCT_DETAILS_UNAVAILABLE = 'Sorry, product details are currently unavailable for this book.';
+export const PRODUCT_REVIEWS_UNAVAILABLE = 'Sorry, product reviews are currently unavailable for this book.';
+export const PRODUCT_RATINGS_UNAVAILABLE = 'Sorry, product ratings are currently unavailable for this book.';
 
 export const PRODUCTS: readonly Product[] = [
   {
@@ -94,11 +94,11 @@ export function createProductPageHandler(opts: ProductPageHandlerOptions): Reque
   }
 
   const productDetails = (id: string, headers: Record<string, string>) =>
-    getUpstream(`${base.details}/details/${id}`, headers, DETAILS_UNAVAILABLE);
+    getUpstream(`${base.details}/details/${id}`, headers, PRODUCT_DETAILS_UNAVAILABLE);
   const productReviews = (id: string, headers: Record<string, string>) =>
-    getUpstream(`${base.reviews}/reviews/${id}`, headers, REVIEWS_UNAVAILABLE, REVIEWS_ATTEMPTS);
+    getUpstream(`${base.reviews}/reviews/${id}`, headers, PRODUCT_REVIEWS_UNAVAILABLE, REVIEWS_ATTEMPTS);
   const productRatings = (id: string, headers: Record<string, string>) =>
-    getUpstream(`${base.ratings}/ratings/${id}`, headers, RATINGS_UNAVAILABLE);
+    getUpstream(`${base.ratings}/ratings/${id}`, headers, PRODUCT_RATINGS_UNAVAILABLE);
 
   /** Where /login and /logout send the browser back to: the Referer, as Flask's redirect(request.referrer). */
   function backTo(req: IncomingMessage): string {

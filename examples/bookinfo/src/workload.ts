@@ -1,0 +1,89 @@
+#!/usr/bin/env node
+// One Bookinfo workload as a process: `node dist/workload.js <service> [--version vN] [--port N] [--host H]`.
+// The control plane comes from WEFT_CONTROL_PLANE. SIGTERM/SIGINT close the mesh (deregistering) and exit.
+import { parseArgs } from 'node:util';
+import { startDetails } from './details.js';
+import { startProductPage } from './productpage.js';
+import { startRatings } from './ratings.js';
+import { REVIEWS_VERSIONS, startReviews, type ReviewsVersion } from './reviews.js';
+import type { RunningWorkload, StartOptions } from './workload-runtime.js';
+
+const SERVICES = ['productpage', 'details', 'reviews', 'ratings'] as const;
+type Service = (typeof SERVICES)[number];
+
+const USAGE = `usage: workload.js <${SERVICES.join('|')}> [--version vN] [--port N] [--host H]
+  --version  version label; reviews: v1 (no stars), v2 (black), v3 (red); others: v1 (default v1,
+             or SERVICE_VERSION)
+  --port     listening port (default 0: any free port)
+  --host     listening address (default 127.0.0.1)
+The control plane address (host:port) is read from WEFT_CONTROL_PLANE.`;
+
+class UsageError extends Error {}
+
+function parsePort(text: string | undefined): number {
+  if (text === undefined) return 0;
+  const port = Number(text);
+  if (!/^\d+$/.test(text) || port > 65535) throw new UsageError(`--port must be an integer 0..65535, got "${text}"`);
+  return port;
+}
+
+function start(service: Service, version: string, opts: StartOptions): Promise<RunningWorkload> {
+  if (service === 'reviews') {
+    if (!REVIEWS_VERSIONS.includes(version as ReviewsVersion)) {
+      throw new UsageError(`reviews --version must be one of ${REVIEWS_VERSIONS.join(', ')}, got "${version}"`);
+    }
+    return startReviews({ ...opts, version: version as ReviewsVersion });
+  }
+  // Only v1 of these is implemented; a different label would advertise behaviour that is not there.
+  if (version !== 'v1') throw new UsageError(`${service} has only version v1, got "${version}"`);
+  const starters = { productpage: startProductPage, details: startDetails, ratings: startRatings };
+  return starters[service]({ ...opts, version });
+}
+
+async function main(): Promise<void> {
+  const { values, positionals } = parseArgs({
+    allowPositionals: true,
+    options: {
+      version: { type: 'string' },
+      port: { type: 'string' },
+      host: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    console.log(USAGE);
+    return;
+  }
+  const service = positionals[0];
+  if (positionals.length !== 1 || !SERVICES.includes(service as Service)) {
+    throw new UsageError(service ? `unknown service "${positionals.join(' ')}"` : 'missing the service to run');
+  }
+  if (!process.env.WEFT_CONTROL_PLANE) throw new UsageError('WEFT_CONTROL_PLANE is not set (host:port of weftd)');
+  const version = values.version ?? process.env.SERVICE_VERSION ?? 'v1';
+  const workload = await start(service as Service, version, { port: parsePort(values.port), host: values.host ?? '127.0.0.1' });
+  console.log(`${workload.workloadName} listening on ${workload.url}`);
+
+  let closing = false;
+  const shutdown = (signal: NodeJS.Signals) => {
+    if (closing) return;
+    closing = true;
+    // Bound the drain so a stuck connection cannot keep a stopped workload alive.
+    const forceExit = setTimeout(() => process.exit(1), 5_000);
+    forceExit.unref();
+    workload.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        console.error(`${workload.workloadName}: error while closing on ${signal}: ${String(err)}`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', shutdown);
+  process.on('SIGINT', shutdown);
+}
+
+main().catch((err: unknown) => {
+  if (err instanceof UsageError) console.error(`workload: ${err.message}\n${USAGE}`);
+  else console.error(`workload: ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(err instanceof UsageError ? 2 : 1);
+});
