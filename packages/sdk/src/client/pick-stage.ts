@@ -6,7 +6,7 @@
 import type { Readable } from 'node:stream';
 import { passthroughEndpoint, type Endpoint } from '../balancer/endpoint.js';
 import { noHealthyUpstream } from '../errors.js';
-import type { ClusterDirectory } from './clusters.js';
+import type { ClusterDirectory, HostView } from './clusters.js';
 import type { Handler, Layer, OutboundRequest, OutboundResponse } from './pipeline.js';
 
 export interface PickStageDeps {
@@ -49,18 +49,17 @@ export function pickStage(deps: PickStageDeps): Layer {
       return res;
     };
 
-    const pickFrom = (req: OutboundRequest): Endpoint => {
+    const pickFrom = (req: OutboundRequest, view: HostView): Endpoint => {
       const d = req.route!;
-      const view = deps.clusters.view(d.host);
       const cluster = deps.clusters.cluster(view, d.subset, d.port ?? req.target.servicePort ?? 0);
       const ep = cluster.picker.pick();
       if (ep === undefined) throw noHealthyUpstream(d.host, d.subset);
       return ep;
     };
 
-    const afterDiscovery = async (req: OutboundRequest): Promise<OutboundResponse> => {
-      await deps.awaitHost(req.route!.host);
-      return send(req, pickFrom(req));
+    const afterDiscovery = async (req: OutboundRequest, view: HostView): Promise<OutboundResponse> => {
+      await deps.awaitHost(view.host);
+      return send(req, pickFrom(req, view));
     };
 
     return (req) => {
@@ -72,10 +71,11 @@ export function pickStage(deps: PickStageDeps): Layer {
         }
         return send(req, ep);
       }
-      if (!deps.clusters.view(req.route!.host).known) return afterDiscovery(req);
+      const view = deps.clusters.view(req.route!.host);
+      if (!view.known) return afterDiscovery(req, view);
       let ep: Endpoint;
       try {
-        ep = pickFrom(req);
+        ep = pickFrom(req, view);
       } catch (e) {
         return Promise.reject(e);
       }

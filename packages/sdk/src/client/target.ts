@@ -40,10 +40,8 @@ export class TargetParser {
       if (input instanceof URL) return this.parseUrlObject(input);
       throw invalidArgument(`a URL must be a string or a URL object, got ${input === null ? 'null' : typeof input}`);
     }
-    // "http://" is 7 characters; the scheme is case-insensitive.
-    if (input.length < 8 || !(input.charCodeAt(4) === 58 /* : */ && input.slice(0, 7).toLowerCase() === 'http://')) {
-      throw badScheme(input);
-    }
+    // The scheme is case-insensitive; the common lower-case spelling is checked without allocating.
+    if (!input.startsWith('http://') && input.slice(0, 7).toLowerCase() !== 'http://') throw badScheme(input);
     let end = input.length;
     for (let i = 7; i < input.length; i++) {
       const c = input.charCodeAt(i);

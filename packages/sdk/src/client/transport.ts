@@ -19,19 +19,21 @@ export class Transport {
 
   constructor(private readonly options: TransportOptions = {}) {}
 
-  readonly handler: Handler = (req) => {
+  readonly handler: Handler = async (req) => {
     const origin = req.endpoint!.origin;
     let pool = this.pools.get(origin);
     if (pool === undefined) pool = this.open(origin);
-    return pool
-      .request({
+    try {
+      return (await pool.request({
         path: req.target.path,
         method: req.method as 'GET',
         headers: req.headers,
         body: req.body,
         signal: req.signal,
-      })
-      .then(toResponse, (e: unknown) => Promise.reject(mapError(e, req)));
+      })) as unknown as OutboundResponse;
+    } catch (e) {
+      throw mapError(e, req);
+    }
   };
 
   /** Closes the pools of origins that left every view (in-flight requests finish first). */
@@ -66,10 +68,6 @@ export class Transport {
     this.pools.set(origin, pool);
     return pool;
   }
-}
-
-function toResponse(data: { statusCode: number; headers: unknown; body: unknown }): OutboundResponse {
-  return data as OutboundResponse;
 }
 
 function mapError(e: unknown, req: OutboundRequest): unknown {
