@@ -1,0 +1,35 @@
+import { expect } from 'chai';
+import { isWeftErrorCode } from './errors.js';
+import { resolveOptions } from './options.js';
+
+describe('resolveOptions', () => {
+  it('fills in the defaults', () => {
+    const o = resolveOptions({ service: 'reviews', labels: { version: 'v2' } }, { WEFT_CONTROL_PLANE: '127.0.0.1:15010' });
+    expect(o).to.deep.include({
+      namespace: 'default',
+      labels: { app: 'reviews', version: 'v2' },
+      serviceAccount: 'default',
+      workloadName: 'reviews-v2',
+      controlPlane: '127.0.0.1:15010',
+      initialTimeoutMs: 10000,
+      discoveryTimeoutMs: 5000,
+    });
+    expect(resolveOptions({ service: 'ratings', controlPlane: 'weftd:1' }, {}).workloadName).to.equal('ratings');
+  });
+
+  it('rejects bad options with INVALID_ARGUMENT naming the option', () => {
+    const cases: [unknown, RegExp][] = [
+      [{ service: 'Bad_Name', controlPlane: 'a:1' }, /options\.service/],
+      [{ service: 'ok' }, /WEFT_CONTROL_PLANE/],
+      [{ service: 'ok', controlPlane: 'no-port' }, /host:port/],
+      [{ service: 'ok', controlPlane: 'a:1', namespace: 'Not OK' }, /options\.namespace/],
+      [{ service: 'ok', controlPlane: 'a:1', initialTimeoutMs: -1 }, /options\.initialTimeoutMs/],
+      [{ service: 'ok', controlPlane: 'a:1', labels: { version: 2 } }, /options\.labels\.version/],
+    ];
+    for (const [opts, message] of cases) {
+      expect(() => resolveOptions(opts as never, {}), JSON.stringify(opts))
+        .to.throw(message)
+        .that.satisfies((e: unknown) => isWeftErrorCode(e, 'INVALID_ARGUMENT'));
+    }
+  });
+});
