@@ -107,6 +107,24 @@ spec:
     expect(await tally(client, 'http://catalog/', 30, 3)).to.deep.equal({ 'catalog-v2': 30 });
   });
 
+  it('subscribes the destination hosts a VirtualService of a subscribed host routes to', async () => {
+    const backup = await startWorkload(weftd.grpcAddress, 'catalog-backup', 'backup', {});
+    workloads.push(backup);
+    const revision = await applyYaml(weftd.adminUrl, `
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: { name: catalog, namespace: ${NS} }
+spec:
+  hosts: [catalog]
+  http:
+  - route: [{ destination: { host: catalog-backup } }]
+`);
+    await waitFor('config version', () => client.status().configVersion === String(revision));
+    // No request has named catalog-backup yet: the subscription came from the compiled route.
+    await waitFor('catalog-backup in the view', () => client.status().hosts[`catalog-backup.${NS}.svc.cluster.local`] === 1);
+    expect(await tally(client, 'http://catalog/', 5)).to.deep.equal({ backup: 5 });
+  });
+
   it('fails fast with NO_HEALTHY_UPSTREAM for a host without endpoints', async () => {
     const started = Date.now();
     const e = await client.request('http://nobody/').catch((err: unknown) => err);
