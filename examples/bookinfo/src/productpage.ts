@@ -5,7 +5,7 @@ import { b3Headers, copyHeaders, PRODUCTPAGE_COPIED_HEADERS } from './headers.js
 import { guarded, readBody, redirect, requestUrl, sendHtml, sendJson, sendNotFound, sendText } from './http-util.js';
 import { renderIndexPage, renderProductPage, type Product, type ServiceNode, type UpstreamResult } from './productpage-html.js';
 import { createSessionCodec, type SessionCodec } from './session.js';
-import { jsonIfOk, upstreamBaseUrl, type Env, type FetchLike } from './upstream.js';
+import { jsonIfOk, upstreamBaseUrl, upstreamHost, type Env, type FetchLike } from './upstream.js';
 import { startWorkload, type RunningWorkload, type StartOptions } from './workload-runtime.js';
 
 /** The original's `requests.get(..., timeout=3.0)` on every upstream call. */
@@ -178,5 +178,6 @@ export function startProductPage(opts: StartProductPageOptions = {}): Promise<Ru
     'productpage',
     ({ fetch, env }) => createProductPageHandler({ fetch, env, ...(opts.sessionSecret ? { sessionSecret: opts.sessionSecret } : {}) }),
     opts,
+    ['details', 'reviews', 'ratings'].map((service) => upstreamHost(service, opts.env ?? process.env)),
   );
 }

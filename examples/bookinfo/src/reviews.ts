@@ -2,7 +2,7 @@
 import type { RequestListener } from 'node:http';
 import { copyHeaders, FORWARDED_HEADERS } from './headers.js';
 import { guarded, requestUrl, sendJson, sendNotFound } from './http-util.js';
-import { getWithTimeout, jsonIfOk, upstreamBaseUrl, type Env, type FetchLike } from './upstream.js';
+import { getWithTimeout, jsonIfOk, upstreamBaseUrl, upstreamHost, type Env, type FetchLike } from './upstream.js';
 import { startWorkload, type StartOptions, type RunningWorkload } from './workload-runtime.js';
 
 export type ReviewsVersion = 'v1' | 'v2' | 'v3';
@@ -101,5 +101,6 @@ export interface StartReviewsOptions extends StartOptions {
 
 export function startReviews(opts: StartReviewsOptions = {}): Promise<RunningWorkload> {
   const version = opts.version ?? 'v1';
-  return startWorkload('reviews', ({ fetch, env }) => createReviewsHandler({ version, fetch, env }), { ...opts, version });
+  const upstreams = reviewsFlavour(version).ratingsEnabled ? [upstreamHost('ratings', opts.env ?? process.env)] : [];
+  return startWorkload('reviews', ({ fetch, env }) => createReviewsHandler({ version, fetch, env }), { ...opts, version }, upstreams);
 }

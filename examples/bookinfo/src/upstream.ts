@@ -11,11 +11,14 @@ export type Env = Readonly<Record<string, string | undefined>>;
  * is appended to the host as `.<domain>`.
  */
 export function upstreamBaseUrl(service: string, env: Env): string {
-  const prefix = service.toUpperCase();
-  const host = env[`${prefix}_HOSTNAME`] || service;
-  const port = env[`${prefix}_SERVICE_PORT`] || '9080';
-  const domain = env.SERVICES_DOMAIN ? `.${env.SERVICES_DOMAIN}` : '';
-  return `http://${host}${domain}:${port}`;
+  const port = env[`${service.toUpperCase()}_SERVICE_PORT`] || '9080';
+  return `http://${upstreamHost(service, env)}:${port}`;
+}
+
+/** The host part of upstreamBaseUrl, e.g. `ratings` or `ratings.bookinfo.svc.cluster.local`. */
+export function upstreamHost(service: string, env: Env): string {
+  const host = env[`${service.toUpperCase()}_HOSTNAME`] || service;
+  return env.SERVICES_DOMAIN ? `${host}.${env.SERVICES_DOMAIN}` : host;
 }
 
 /** A GET with a deadline; resolves to the response or rejects (timeout, refused, no upstream...). */

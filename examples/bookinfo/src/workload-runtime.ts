@@ -42,7 +42,16 @@ export interface WorkloadContext {
 
 export type HandlerFactory = (ctx: WorkloadContext) => RequestListener;
 
-export async function startWorkload(service: string, makeHandler: HandlerFactory, opts: StartOptions): Promise<RunningWorkload> {
+/**
+ * `upstreams` are the hosts the service calls (as in its URLs); subscribing them up front means the
+ * first request does not wait for discovery.
+ */
+export async function startWorkload(
+  service: string,
+  makeHandler: HandlerFactory,
+  opts: StartOptions,
+  upstreams: readonly string[] = [],
+): Promise<RunningWorkload> {
   const version = opts.version ?? 'v1';
   const workloadName = `${service}-${version}`;
   const env = opts.env ?? process.env;
@@ -52,6 +61,7 @@ export async function startWorkload(service: string, makeHandler: HandlerFactory
     labels: { app: service, version },
     serviceAccount: `bookinfo-${service}`,
     workloadName,
+    subscribe: [...upstreams],
     ...(opts.controlPlane ? { controlPlane: opts.controlPlane } : {}),
   });
   try {
