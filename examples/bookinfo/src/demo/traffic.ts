@@ -1,0 +1,58 @@
+// Drives requests at productpage the way a browser does and counts which reviews version answered.
+
+/** "Reviews served by: <podname>" as productpage renders it; the podname starts with the workload name. */
+const SERVED_BY = /Reviews served by:\s*(?:<[^>]*>\s*)*([^<\s]+)/;
+const REVIEWS_VERSION = /^reviews-(v\d+)\b/;
+
+export interface TrafficResult {
+  /** Answers per reviews version (`v1`, `v2`, ...); `error` counts pages without reviews. */
+  byVersion: Map<string, number>;
+  /** Responses per status other than 200, and `network` for failed requests. */
+  failures: Map<string, number>;
+  total: number;
+}
+
+function bump(map: Map<string, number>, key: string): void {
+  map.set(key, (map.get(key) ?? 0) + 1);
+}
+
+/** The reviews version that served a productpage HTML page, or undefined when reviews failed. */
+export function servedVersion(html: string): string | undefined {
+  const podname = SERVED_BY.exec(html)?.[1];
+  return podname ? REVIEWS_VERSION.exec(podname)?.[1] : undefined;
+}
+
+export async function driveProductPage(pageUrl: string, requests: number, opts: { cookie?: string; concurrency?: number } = {}): Promise<TrafficResult> {
+  const result: TrafficResult = { byVersion: new Map(), failures: new Map(), total: 0 };
+  let next = 0;
+  const worker = async () => {
+    while (next < requests) {
+      next++;
+      try {
+        const res = await fetch(pageUrl, { headers: opts.cookie ? { cookie: opts.cookie } : {}, signal: AbortSignal.timeout(15_000) });
+        const html = await res.text();
+        if (res.status !== 200) bump(result.failures, String(res.status));
+        else bump(result.byVersion, servedVersion(html) ?? 'error');
+      } catch {
+        bump(result.failures, 'network');
+      }
+      result.total++;
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(opts.concurrency ?? 8, requests) }, worker));
+  return result;
+}
+
+/** Logs in at productpage like the sign-in form does and returns the session cookie. */
+export async function logIn(baseUrl: string, user: string): Promise<string> {
+  const res = await fetch(`${baseUrl}/login`, {
+    method: 'POST',
+    body: new URLSearchParams({ username: user, passwd: '' }),
+    headers: { referer: `${baseUrl}/productpage` },
+    redirect: 'manual',
+    signal: AbortSignal.timeout(5_000),
+  });
+  const cookie = res.headers.get('set-cookie')?.split(';')[0];
+  if (res.status !== 302 || !cookie) throw new Error(`login as ${user} failed: HTTP ${res.status}`);
+  return cookie;
+}
