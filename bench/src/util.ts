@@ -15,7 +15,7 @@ export interface Daemon {
 
 export async function startDaemon(): Promise<Daemon> {
   const dir = mkdtempSync(join(tmpdir(), 'weft-bench-'));
-  const proc = spawn(process.execPath, [WEFTD, '--data-dir', dir, '--port', '0', '--admin-port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const proc = spawn(process.execPath, [...process.execArgv, WEFTD, '--data-dir', dir, '--port', '0', '--admin-port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   const deadline = Date.now() + 15000;
@@ -32,7 +32,8 @@ export async function startDaemon(): Promise<Daemon> {
   return { grpc, admin, stop: () => stopChild(proc).then(() => rmSync(dir, { recursive: true, force: true })) };
 }
 
-export function stopChild(proc: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+/** Sends `signal` (none: the caller already asked it to stop), waits up to 5 s, then SIGKILL. */
+export function stopChild(proc: ChildProcess, signal: NodeJS.Signals | null = 'SIGTERM'): Promise<void> {
   if (proc.exitCode !== null || proc.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => {
     const t = setTimeout(() => proc.kill('SIGKILL'), 5000);
@@ -40,7 +41,7 @@ export function stopChild(proc: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'
       clearTimeout(t);
       resolve();
     });
-    proc.kill(signal);
+    if (signal) proc.kill(signal);
   });
 }
 
