@@ -1,23 +1,21 @@
 #!/usr/bin/env node
 // `npm run demo [-- --requests N]`: weftd plus every Bookinfo workload as separate processes, then
 // Istio's traffic-management tasks phase by phase, with a table of which reviews version answered.
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs, promisify } from 'node:util';
+import { parseArgs } from 'node:util';
 import { ChildGroup, type Child } from './demo/processes.js';
 import { formatTable } from './demo/table.js';
 import { driveProductPage, logIn, type TrafficResult } from './demo/traffic.js';
 import { configRevision, waitForConfig, waitForInstances } from './mesh-admin.js';
+import { weftctlApply } from './weftctl.js';
 
 const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const WEFTD = join(REPO_ROOT, 'packages/registry/bin/weftd.js');
-const WEFTCTL = join(REPO_ROOT, 'packages/registry/bin/weftctl.js');
 const WORKLOAD = fileURLToPath(new URL('./workload.js', import.meta.url));
-const NETWORKING = fileURLToPath(new URL('../networking/', import.meta.url));
 
 const DEFAULT_REQUESTS = 100;
 const PREFERRED_PRODUCTPAGE_PORT = 9080;
@@ -100,19 +98,6 @@ function productPagePort(): Promise<number> {
   });
 }
 
-const run = promisify(execFile);
-
-async function weftctlApply(adminUrl: string, files: string[]): Promise<void> {
-  const args = [WEFTCTL, '--server', adminUrl, 'apply', ...files.flatMap((f) => ['-f', join(NETWORKING, f)])];
-  try {
-    const { stdout } = await run(process.execPath, args, { timeout: 15_000 });
-    for (const line of stdout.trim().split('\n')) console.log(`    ${line}`);
-  } catch (err) {
-    const e = err as { stderr?: string; message: string };
-    throw new Error(`weftctl apply ${files.join(' ')} failed: ${e.stderr?.trim() || e.message}`);
-  }
-}
-
 async function main(): Promise<number> {
   const options = parseOptions();
   if (!options) {
@@ -179,7 +164,7 @@ async function main(): Promise<number> {
     for (const [i, phase] of PHASES.entries()) {
       console.log(`Phase ${i + 1}: ${phase.title}`);
       if (phase.apply.length) {
-        await race(weftctlApply(adminUrl, phase.apply));
+        for (const line of await race(weftctlApply(adminUrl, phase.apply))) console.log(`    ${line}`);
         await race(waitForConfig(adminUrl, await configRevision(adminUrl), ['productpage', 'reviews'], { timeoutMs: CONFIG_TIMEOUT_MS }));
       }
       const cookie = phase.user ? await race(logIn(productpage, phase.user)) : undefined;

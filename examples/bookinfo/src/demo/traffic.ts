@@ -56,3 +56,40 @@ export async function logIn(baseUrl: string, user: string): Promise<string> {
   if (res.status !== 302 || !cookie) throw new Error(`login as ${user} failed: HTTP ${res.status}`);
   return cookie;
 }
+
+export interface ReviewsTally {
+  /** Answers per reviews version, read from the `podname` of productpage's reviews API. */
+  byVersion: Map<string, number>;
+  /** Non-200 answers and failed requests. */
+  failures: number;
+  total: number;
+}
+
+/**
+ * Sends `requests` GETs to productpage's `/api/v1/products/0/reviews` (the same productpage → reviews
+ * hop as the page, without rendering HTML, so a thousand requests stay fast) and tallies the versions.
+ */
+export async function tallyReviewsApi(productpageUrl: string, requests: number, opts: { cookie?: string; concurrency?: number } = {}): Promise<ReviewsTally> {
+  const tally: ReviewsTally = { byVersion: new Map(), failures: 0, total: 0 };
+  let next = 0;
+  const worker = async () => {
+    while (next < requests) {
+      next++;
+      try {
+        const res = await fetch(`${productpageUrl}/api/v1/products/0/reviews`, {
+          headers: opts.cookie ? { cookie: opts.cookie } : {},
+          signal: AbortSignal.timeout(15_000),
+        });
+        const body = (await res.json()) as { podname?: unknown };
+        const version = typeof body.podname === 'string' ? REVIEWS_VERSION.exec(body.podname)?.[1] : undefined;
+        if (res.status !== 200 || !version) tally.failures++;
+        else bump(tally.byVersion, version);
+      } catch {
+        tally.failures++;
+      }
+      tally.total++;
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(opts.concurrency ?? 16, requests) }, worker));
+  return tally;
+}
