@@ -76,17 +76,25 @@ const PHASES: Phase[] = [
   },
 ];
 
-const USAGE = `usage: npm run demo [-- --requests N]
-  --requests N   send N requests per phase, print the tables and exit (non-zero if a phase looks wrong)
-  without it     ${DEFAULT_REQUESTS} requests per phase, then keep running until Ctrl-C`;
+const USAGE = `usage: npm run demo [-- --requests N] [--productpage-port P]
+  --requests N          send N requests per phase, print the tables and exit (non-zero if a phase looks wrong)
+                        without it: ${DEFAULT_REQUESTS} requests per phase, then keep running until Ctrl-C
+  --productpage-port P  productpage's port (default ${PREFERRED_PRODUCTPAGE_PORT} if free, else any; 0 = any)`;
 
-function parseOptions(): { requests: number; once: boolean } | undefined {
-  const { values } = parseArgs({ options: { requests: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
+function parseOptions(): { requests: number; once: boolean; port: number | undefined } | undefined {
+  const { values } = parseArgs({
+    options: { requests: { type: 'string' }, 'productpage-port': { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+  });
   if (values.help) return undefined;
-  if (values.requests === undefined) return { requests: DEFAULT_REQUESTS, once: false };
+  const portText = values['productpage-port'];
+  if (portText !== undefined && (!/^\d+$/.test(portText) || Number(portText) > 65535)) {
+    throw new Error(`--productpage-port must be an integer 0..65535, got "${portText}"`);
+  }
+  const port = portText === undefined ? undefined : Number(portText);
+  if (values.requests === undefined) return { requests: DEFAULT_REQUESTS, once: false, port };
   const n = Number(values.requests);
   if (!/^\d+$/.test(values.requests) || n < 1) throw new Error(`--requests must be a positive integer, got "${values.requests}"`);
-  return { requests: n, once: true };
+  return { requests: n, once: true, port };
 }
 
 /** 9080 like the Kubernetes Service, unless something already listens there. */
@@ -139,7 +147,7 @@ async function main(): Promise<number> {
     const adminUrl = (await race(weftd.waitFor(/admin API listening on (http:\/\/\S+:\d+)/, STARTUP_TIMEOUT_MS)))[1]!;
     console.log(`  weftd        control plane ${grpcAddress}, admin API ${adminUrl}`);
 
-    const pagePort = await productPagePort();
+    const pagePort = options.port ?? (await productPagePort());
     const started = Date.now();
     const expected: Record<string, number> = {};
     const listening: Array<Promise<RegExpExecArray>> = [];
