@@ -14,7 +14,7 @@ import { routeStage } from './client/route-stage.js';
 import { TargetParser } from './client/target.js';
 import { Transport } from './client/transport.js';
 import { EMPTY_CONFIG, type CompiledConfig } from './config/compiled.js';
-import { compileConfig, ConfigRejectedError } from './config/compile.js';
+import { compileConfig, ConfigRejectedError, DecodeCache } from './config/compile.js';
 import { WeftError } from './errors.js';
 import { resolveOptions, type MeshOptions, type ResolvedOptions } from './options.js';
 import { drain, endpointOf, listen, type ServeOptions } from './server/serve.js';
@@ -48,6 +48,7 @@ export class Mesh extends EventEmitter {
   readonly request: ReturnType<typeof requestEdge>;
 
   private config: CompiledConfig = EMPTY_CONFIG;
+  private readonly decoded = new DecodeCache();
   private readonly clusters = new ClusterDirectory();
   private readonly transport = new Transport();
   private readonly session: SessionClient;
@@ -220,7 +221,7 @@ export class Mesh extends EventEmitter {
   private applyConfig(msg: ConfigUpdateMsg): void {
     let compiled: CompiledConfig;
     try {
-      compiled = compileConfig(msg.version, msg.resources, this.options.namespace);
+      compiled = compileConfig(msg.version, msg.resources, this.options.namespace, this.decoded);
     } catch (e) {
       const error = e instanceof ConfigRejectedError ? e.message : `cannot compile config: ${(e as Error).message}`;
       this.lastNack = { version: msg.version, error };

@@ -34,9 +34,84 @@ export class ConfigRejectedError extends Error {
   }
 }
 
-interface Decoded<R extends Resource> {
-  resource: R;
+/** What one VirtualService contributes: a route table for each of its hosts, and where they send. */
+interface VirtualServicePiece {
+  kind: 'VirtualService';
+  tables: HostRoutes[];
+  destinations: readonly string[];
+}
+
+/** What one DestinationRule contributes: its compiled form for its host. */
+interface DestinationRulePiece {
+  kind: 'DestinationRule';
+  namespace: string;
+  rule: CompiledDestinationRule;
+}
+
+interface CacheEntry {
+  version: string;
+  specJson: string;
   createdMs: number;
+  /** `<namespace>/<name>`: the tie-break when two resources were created in the same millisecond. */
+  name: string;
+  piece: VirtualServicePiece | DestinationRulePiece;
+}
+
+/**
+ * Decoded and compiled resources of the previous update, by kind/namespace/name. A snapshot usually
+ * differs from the last one in a resource or two; the rest are not parsed, validated or compiled
+ * again, so an update costs in proportion to what changed plus a few map insertions per resource.
+ * An entry is reused only when its resourceVersion, creation time and spec text are all the same, so a
+ * store rewritten by another weftd (versions restarting) cannot bring back a stale entry. Entries of
+ * resources that left the snapshot are dropped on the next successful compile; a rejected update
+ * leaves the cache as it was.
+ */
+export class DecodeCache {
+  private entries = new Map<string, CacheEntry>();
+  private next: Map<string, CacheEntry> | undefined;
+
+  /** Starts a compile: entries not touched before commit() are dropped. */
+  begin(): void {
+    this.next = new Map();
+  }
+
+  decode(msg: ResourceMsg): CacheEntry {
+    const key = `${msg.kind}/${msg.namespace}/${msg.name}`;
+    let entry = this.entries.get(key);
+    if (entry === undefined || entry.version !== msg.version || entry.specJson !== msg.specJson || entry.createdMs !== msg.createdMs) {
+      entry = {
+        version: msg.version,
+        specJson: msg.specJson,
+        createdMs: msg.createdMs,
+        name: `${msg.namespace}/${msg.name}`,
+        piece: compilePiece(decodeResource(msg)),
+      };
+    }
+    this.next?.set(key, entry);
+    return entry;
+  }
+
+  /** The compile succeeded: the entries it used become the cache. */
+  commit(): void {
+    if (this.next) this.entries = this.next;
+    this.next = undefined;
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+}
+
+function compilePiece(resource: Resource): VirtualServicePiece | DestinationRulePiece {
+  const ns = resource.metadata.namespace;
+  const source = `${ns}/${resource.metadata.name}`;
+  if (resource.kind === 'DestinationRule') {
+    return { kind: 'DestinationRule', namespace: ns, rule: compileDestinationRule(toFqdn(resource.spec.host, ns), resource) };
+  }
+  const routes = compileVirtualServiceRoutes(resource);
+  const destinations = [...new Set(routes.flatMap((r) => r.destinations.map((d) => d.host)))];
+  const hosts = [...new Set(resource.spec.hosts.map((h) => toFqdn(h, ns)))];
+  return { kind: 'VirtualService', tables: hosts.map((host) => ({ host, source, routes })), destinations };
 }
 
 function describe(msg: ResourceMsg): string {
@@ -68,44 +143,47 @@ export function decodeResource(msg: ResourceMsg): Resource {
   }
 }
 
-/** Older first, then by name: the resource that wins when several claim one host. */
-function byAge<R extends Resource>(a: Decoded<R>, b: Decoded<R>): number {
+/** Older first, then by namespace/name: the resource that wins when several claim one host. */
+function byAge(a: CacheEntry, b: CacheEntry): number {
   if (a.createdMs !== b.createdMs) return a.createdMs - b.createdMs;
-  const an = `${a.resource.metadata.namespace}/${a.resource.metadata.name}`;
-  const bn = `${b.resource.metadata.namespace}/${b.resource.metadata.name}`;
-  return an < bn ? -1 : an > bn ? 1 : 0;
+  return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
 }
 
-export function compileConfig(version: string, resources: readonly ResourceMsg[], callerNamespace: string): CompiledConfig {
-  const virtualServices: Decoded<VirtualService>[] = [];
-  const destinationRules: Decoded<DestinationRule>[] = [];
+export function compileConfig(
+  version: string,
+  resources: readonly ResourceMsg[],
+  callerNamespace: string,
+  cache: DecodeCache = new DecodeCache(),
+): CompiledConfig {
+  const virtualServices: CacheEntry[] = [];
+  const destinationRules: CacheEntry[] = [];
+  cache.begin();
   for (const msg of resources) {
-    const resource = decodeResource(msg);
-    if (resource.kind === 'VirtualService') virtualServices.push({ resource, createdMs: msg.createdMs });
-    else destinationRules.push({ resource, createdMs: msg.createdMs });
+    const entry = cache.decode(msg);
+    (entry.piece.kind === 'VirtualService' ? virtualServices : destinationRules).push(entry);
   }
   virtualServices.sort(byAge);
   destinationRules.sort(byAge);
 
   const routes = new Map<string, HostRoutes>();
   const routedHosts = new Map<string, readonly string[]>();
-  for (const { resource: vs } of virtualServices) {
-    const compiled = compileVirtualServiceRoutes(vs);
-    const destinations = [...new Set(compiled.flatMap((r) => r.destinations.map((d) => d.host)))];
-    for (const h of vs.spec.hosts) {
-      const host = toFqdn(h, vs.metadata.namespace);
-      if (routes.has(host)) continue; // an older VirtualService already owns it
-      routes.set(host, { host, source: `${vs.metadata.namespace}/${vs.metadata.name}`, routes: compiled });
-      routedHosts.set(host, destinations);
+  for (const { piece } of virtualServices) {
+    if (piece.kind !== 'VirtualService') continue;
+    for (const table of piece.tables) {
+      if (routes.has(table.host)) continue; // an older VirtualService already owns it
+      routes.set(table.host, table);
+      routedHosts.set(table.host, piece.destinations);
     }
   }
 
-  return {
+  const config: CompiledConfig = {
     version,
     routes,
-    destinationRules: compileDestinationRules(destinationRules, callerNamespace),
+    destinationRules: chooseDestinationRules(destinationRules, callerNamespace),
     routedHosts,
   };
+  cache.commit();
+  return config;
 }
 
 function compileVirtualServiceRoutes(vs: VirtualService): CompiledRoute[] {
@@ -147,25 +225,19 @@ function compileMatch(m: HTTPMatchRequest): CompiledMatch {
   };
 }
 
-function compileDestinationRules(rules: Decoded<DestinationRule>[], callerNamespace: string): Map<string, CompiledDestinationRule> {
-  // Istio's lookup order for a host: a rule in the caller's namespace, then in the host's, then the oldest.
-  const byHost = new Map<string, DestinationRule[]>();
-  for (const { resource } of rules) {
-    const host = toFqdn(resource.spec.host, resource.metadata.namespace);
-    const list = byHost.get(host) ?? [];
-    list.push(resource); // already oldest first
-    byHost.set(host, list);
+/** Istio's lookup order for a host: a rule in the caller's namespace, then in the host's, then the oldest. */
+function chooseDestinationRules(rules: readonly CacheEntry[], callerNamespace: string): Map<string, CompiledDestinationRule> {
+  const chosen = new Map<string, { rank: number; rule: CompiledDestinationRule }>();
+  for (const { piece } of rules) {
+    if (piece.kind !== 'DestinationRule') continue;
+    const host = piece.rule.host;
+    const rank = piece.namespace === callerNamespace ? 0 : piece.namespace === host.split('.')[1] ? 1 : 2;
+    const best = chosen.get(host);
+    if (best === undefined || rank < best.rank) chosen.set(host, { rank, rule: piece.rule }); // oldest first, so ties keep the older
   }
-  const compiled = new Map<string, CompiledDestinationRule>();
-  for (const [host, list] of byHost) {
-    const hostNamespace = host.split('.')[1];
-    const chosen =
-      list.find((r) => r.metadata.namespace === callerNamespace) ??
-      list.find((r) => r.metadata.namespace === hostNamespace) ??
-      list[0]!;
-    compiled.set(host, compileDestinationRule(host, chosen));
-  }
-  return compiled;
+  const out = new Map<string, CompiledDestinationRule>();
+  for (const [host, { rule }] of chosen) out.set(host, rule);
+  return out;
 }
 
 function balancerOf(simple: string | undefined, fallback: string, path: string, rule: DestinationRule): string {
