@@ -40,7 +40,13 @@ export interface WorkloadMsg {
   workloadName: string;
 }
 
-export interface HelloMsg { workload: WorkloadMsg; sdkVersion: string; resume: boolean }
+export interface HelloMsg {
+  workload: WorkloadMsg;
+  sdkVersion: string;
+  resume: boolean;
+  /** The client applies delta ConfigUpdates; without it weftd sends full snapshots only (decoded: false). */
+  acceptsConfigDeltas?: boolean;
+}
 export interface RegisterEndpointsMsg { endpoints: EndpointMsg[] }
 export interface SubscribeMsg { hosts: string[] }
 export type UpdateType = 'config' | 'endpoints';
@@ -64,7 +70,18 @@ export interface ResourceMsg {
   createdMs: number;
 }
 
-export interface ConfigUpdateMsg { version: string; nonce: string; resources: ResourceMsg[] }
+/**
+ * Full (delta=false): `resources` is the whole snapshot at `version`. Delta: the change from
+ * `baseVersion` to `version`, resources written since and `removed` keys (`Kind/namespace/name`).
+ */
+export interface ConfigUpdateMsg {
+  version: string;
+  nonce: string;
+  resources: ResourceMsg[];
+  delta: boolean;
+  baseVersion: string;
+  removed: string[];
+}
 
 export interface InstanceMsg {
   instanceId: string;

@@ -1,14 +1,17 @@
 // The gRPC side of weftd: one weft.v1.ControlPlane/Session stream per workload process.
 //
-// Pushes are built once and written to every session that needs them: a ConfigUpdate is serialized
-// once per store revision for all sessions; an EndpointsUpdate once per distinct set of changed hosts.
-// grpc-js normally serializes per write, so the service definition used here passes Buffers through.
+// Pushes are built once and written to every session that needs them. Per store revision a config
+// delta (what changed since the previous revision) is serialized once for the sessions that hold the
+// previous revision, and the full snapshot at most once, for the others (config-feed.ts); an
+// EndpointsUpdate is serialized once per distinct set of changed hosts.
 import { randomUUID } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
-import { controlPlaneService, type ConfigUpdateMsg, type EndpointsUpdateMsg, type SessionRequestMsg, type SessionResponseMsg } from '@weft/api';
+import type { EndpointsUpdateMsg, SessionRequestMsg } from '@weft/api';
 import type { ConfigService } from '../config/config-service.js';
-import { toResourceMsg } from '../config/resource-views.js';
 import type { EndpointRegistry } from '../registry/endpoint-registry.js';
+import type { StoreChange } from '../store/stored-resource.js';
+import { ConfigFeed, type PreparedConfig } from './config-feed.js';
+import { passThroughService, serializeResponse } from './response-bytes.js';
 import { Session, type SessionCall, type SessionInfo } from './session.js';
 import { sessionRequestProblem } from './validate-session-request.js';
 
@@ -22,25 +25,6 @@ export interface SessionServerOptions {
   log?: (message: string) => void;
 }
 
-interface PreparedUpdate {
-  version: string;
-  nonce: string;
-  bytes: Buffer;
-}
-
-const baseMethod = controlPlaneService['Session']!;
-/** The Session method with a serializer that writes pre-serialized SessionResponse bytes as they are. */
-const passThroughService: grpc.ServiceDefinition = {
-  Session: {
-    ...baseMethod,
-    responseSerialize: (value: unknown) => (Buffer.isBuffer(value) ? value : baseMethod.responseSerialize(value)),
-  },
-};
-
-function serializeResponse(msg: SessionResponseMsg): Buffer {
-  return baseMethod.responseSerialize(msg);
-}
-
 export class SessionServer {
   readonly serverId = randomUUID();
   private readonly server: grpc.Server;
@@ -49,7 +33,7 @@ export class SessionServer {
   private readonly startedAtMs = Date.now();
   private readonly warmupEndsAtMs: number;
   private readonly warmupTimer: NodeJS.Timeout;
-  private currentConfig: PreparedUpdate;
+  private readonly configFeed: ConfigFeed;
   private nonceCounter = 0;
   private readonly log: (message: string) => void;
 
@@ -61,8 +45,8 @@ export class SessionServer {
       'grpc.keepalive_permit_without_calls': 1,
     });
     this.server.addService(passThroughService, { Session: (call: SessionCall) => this.handle(call) });
-    this.currentConfig = this.prepareConfig();
-    opts.config.store.onChange(() => this.pushConfig());
+    this.configFeed = new ConfigFeed(opts.config.store, () => this.nextNonce());
+    opts.config.store.onChange((change) => this.pushConfig(change));
     opts.registry.onHostsChanged((hosts, version) => this.pushEndpoints(hosts, version));
     this.warmupEndsAtMs = this.startedAtMs + 2 * opts.endpointGraceMs;
     this.warmupTimer = setTimeout(() => this.endWarmup(), 2 * opts.endpointGraceMs);
@@ -123,9 +107,9 @@ export class SessionServer {
         Object.assign(session, { instanceId: w.instanceId, service: w.service, namespace: w.namespace });
         this.opts.registry.connect(w, session.id);
         session.heldForWarmup = msg.hello.resume && Date.now() < this.warmupEndsAtMs;
+        session.acceptsConfigDeltas = msg.hello.acceptsConfigDeltas === true;
         session.call.write(serializeResponse({ kind: 'welcome', welcome: { sessionId: session.id, serverId: this.serverId } }));
-        const c = this.currentConfig;
-        session.sendUpdate('config', c.version, c.nonce, c.bytes);
+        sendConfig(session, this.configFeed.full()); // a new stream always starts from the whole snapshot
         return;
       }
       case 'register':
@@ -145,8 +129,9 @@ export class SessionServer {
         return;
       }
       case 'ack': {
-        const nack = session.recordAck(msg.ack);
-        if (nack) this.log(nack);
+        const outcome = session.recordAck(msg.ack);
+        if (outcome.log) this.log(outcome.log);
+        if (outcome.resendFullConfig) sendConfig(session, this.configFeed.full());
         return;
       }
     }
@@ -179,15 +164,11 @@ export class SessionServer {
     return `${this.serverId.slice(0, 8)}-${++this.nonceCounter}`;
   }
 
-  private prepareConfig(): PreparedUpdate {
-    const store = this.opts.config.store;
-    const config: ConfigUpdateMsg = { version: String(store.revision), nonce: this.nextNonce(), resources: [...store.values()].map(toResourceMsg) };
-    return { version: config.version, nonce: config.nonce, bytes: serializeResponse({ kind: 'config', config }) };
-  }
-
-  private pushConfig(): void {
-    const update = (this.currentConfig = this.prepareConfig());
-    for (const s of this.sessions) if (s.helloReceived) s.sendUpdate('config', update.version, update.nonce, update.bytes);
+  private pushConfig(change: StoreChange): void {
+    this.configFeed.advance(change);
+    for (const s of this.sessions) {
+      if (s.helloReceived) sendConfig(s, this.configFeed.updateFor(s.config.sentVersion, s.acceptsConfigDeltas));
+    }
   }
 
   private pushEndpoints(hosts: string[], _version: number): void {
@@ -225,4 +206,8 @@ export class SessionServer {
       if (s.subscriptions.size > 0) this.sendEndpoints([s], [...s.subscriptions]);
     }
   }
+}
+
+function sendConfig(session: Session, update: PreparedConfig): void {
+  session.sendUpdate('config', update.version, update.nonce, update.bytes, update.delta);
 }

@@ -29,6 +29,22 @@ export interface SessionInfo {
 /** Pre-serialized SessionResponse bytes (written as is) or a message to serialize. */
 export type SessionCall = grpc.ServerDuplexStream<SessionRequestMsg, SessionResponseMsg | Buffer>;
 
+/** What an ACK or NACK means for weftd. */
+export interface AckOutcome {
+  /** The NACK text to log, the first time this NACK is seen. */
+  log: string | undefined;
+  /** A config delta was NACKed and no full snapshot has been sent since: send one now. */
+  resendFullConfig: boolean;
+}
+
+interface SentUpdate {
+  type: UpdateType;
+  version: string;
+  delta: boolean;
+  /** Order of this write among the session's writes. */
+  seq: number;
+}
+
 /** How many recent nonces a session remembers for matching ACKs (older ACKs are ignored). */
 const REMEMBERED_NONCES = 64;
 
@@ -40,10 +56,15 @@ export class Session {
   /** Resumed during weftd's warmup: endpoint updates wait until the registry has settled. */
   heldForWarmup = false;
   closed = false;
+  /** Said in Hello: the client applies delta ConfigUpdates. */
+  acceptsConfigDeltas = false;
   readonly config: UpdateState = { sentVersion: '', ackedVersion: '', nack: null };
   readonly endpoints: UpdateState = { sentVersion: '', ackedVersion: '', nack: null };
-  private readonly sentNonces = new Map<string, { type: UpdateType; version: string }>();
+  private readonly sentNonces = new Map<string, SentUpdate>();
   private readonly loggedNacks = new Set<string>();
+  private writes = 0;
+  /** seq of the last full config snapshot written (-1: none yet). */
+  private lastFullConfigSeq = -1;
 
   constructor(
     readonly id: string,
@@ -56,29 +77,39 @@ export class Session {
     return this.instanceId !== '';
   }
 
-  /** Writes an update (serialized once for all sessions that get the same bytes) and remembers its nonce. */
-  sendUpdate(type: UpdateType, version: string, nonce: string, bytes: Buffer): void {
+  /**
+   * Writes an update (serialized once for all sessions that get the same bytes) and remembers its nonce.
+   * `delta` marks a config delta, whose NACK asks for a full snapshot.
+   */
+  sendUpdate(type: UpdateType, version: string, nonce: string, bytes: Buffer, delta = false): void {
     if (this.closed) return;
     this.call.write(bytes);
+    const seq = this.writes++;
     this[type].sentVersion = version;
-    this.sentNonces.set(nonce, { type, version });
+    if (type === 'config' && !delta) this.lastFullConfigSeq = seq;
+    this.sentNonces.set(nonce, { type, version, delta, seq });
     if (this.sentNonces.size > REMEMBERED_NONCES) this.sentNonces.delete(this.sentNonces.keys().next().value!);
   }
 
-  /** Records an ACK or NACK; returns the NACK text to log the first time it is seen, else undefined. */
-  recordAck(ack: AckMsg): string | undefined {
+  /** Records an ACK or NACK and says what to do about it. */
+  recordAck(ack: AckMsg): AckOutcome {
     const sent = this.sentNonces.get(ack.nonce);
-    if (!sent || sent.type !== ack.type) return undefined; // unknown nonce: a stale or foreign ACK
+    if (!sent || sent.type !== ack.type) return { log: undefined, resendFullConfig: false }; // unknown nonce: a stale or foreign ACK
     const state = this[sent.type];
     if (!ack.error) {
       state.ackedVersion = sent.version;
-      return undefined;
+      return { log: undefined, resendFullConfig: false };
     }
     state.nack = { version: sent.version, error: ack.error };
+    // The client may hold another base than weftd thinks; a full snapshot puts it right. Only once per
+    // NACKed delta, and never for a NACKed full snapshot, so a config the client cannot apply is not
+    // sent over and over.
+    const resendFullConfig = sent.type === 'config' && sent.delta && this.lastFullConfigSeq < sent.seq;
     const key = `${sent.type}\0${sent.version}\0${ack.error}`;
-    if (this.loggedNacks.has(key)) return undefined;
+    if (this.loggedNacks.has(key)) return { log: undefined, resendFullConfig };
     this.loggedNacks.add(key);
-    return `session ${this.id} (${this.instanceId}, ${this.service}.${this.namespace}) NACKed ${sent.type} version ${sent.version}: ${ack.error}`;
+    const log = `session ${this.id} (${this.instanceId}, ${this.service}.${this.namespace}) NACKed ${sent.type} version ${sent.version}${sent.delta ? ' (a delta)' : ''}: ${ack.error}`;
+    return { log, resendFullConfig };
   }
 
   info(): SessionInfo {

@@ -237,10 +237,11 @@ export class FileStore implements StoreView {
         if (r) this.resources.set(key, r);
         else this.resources.delete(key);
       }
+      const previousRevision = this.rev;
       this.rev = rev;
       for (const l of this.listeners) {
         try {
-          l({ revision: rev, changedKeys });
+          l({ previousRevision, revision: rev, changedKeys });
         } catch (e) {
           process.stderr.write(`weftd: store change listener failed: ${String(e)}\n`);
         }

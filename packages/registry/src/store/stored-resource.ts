@@ -40,7 +40,11 @@ export interface CommitResult<T> {
   value: T;
 }
 
+/** One durable change of the store (a group commit may cover several batches, so several revisions). */
 export interface StoreChange {
+  /** The revision before the change: what a delta of this change is based on. */
+  previousRevision: number;
   revision: number;
+  /** Keys written or deleted since previousRevision (look them up to tell which). */
   changedKeys: string[];
 }
