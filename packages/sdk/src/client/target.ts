@@ -57,33 +57,14 @@ export class TargetParser {
     if (hash >= 0) path = path.slice(0, hash);
     if (path.length === 0 || path.charCodeAt(0) === 63 /* ? */) path = '/' + path;
     const q = path.indexOf('?');
-    const pathname = q < 0 ? path : path.slice(0, q);
-    return {
-      scheme: 'http',
-      authority: auth.authority,
-      host: auth.host,
-      fqdn: auth.fqdn,
-      servicePort: auth.servicePort,
-      passthrough: auth.passthrough,
-      path,
-      pathname,
-    };
+    return targetOf(auth, path, q < 0 ? path : path.slice(0, q));
   }
 
   private parseUrlObject(url: URL): Target {
     if (url.protocol !== 'http:') throw badScheme(url.href);
     const auth = this.authority(url.host, url.href);
     const pathname = url.pathname || '/';
-    return {
-      scheme: 'http',
-      authority: auth.authority,
-      host: auth.host,
-      fqdn: auth.fqdn,
-      servicePort: auth.servicePort,
-      passthrough: auth.passthrough,
-      path: pathname + url.search,
-      pathname,
-    };
+    return targetOf(auth, pathname + url.search, pathname);
   }
 
   private authority(authority: string, url: string): Authority {
@@ -140,4 +121,17 @@ export function parseAuthority(authority: string, url: string, namespace: string
     throw invalidArgument(`bad host ${JSON.stringify(host)} in ${JSON.stringify(url)}`);
   }
   return { authority, host, fqdn: passthrough ? host : toFqdn(host, namespace), servicePort, passthrough };
+}
+
+function targetOf(auth: Authority, path: string, pathname: string): Target {
+  return {
+    scheme: 'http',
+    authority: auth.authority,
+    host: auth.host,
+    fqdn: auth.fqdn,
+    servicePort: auth.servicePort,
+    passthrough: auth.passthrough,
+    path,
+    pathname,
+  };
 }
