@@ -14,7 +14,7 @@ import { routeStage } from './client/route-stage.js';
 import { TargetParser } from './client/target.js';
 import { Transport } from './client/transport.js';
 import { EMPTY_CONFIG, type CompiledConfig } from './config/compiled.js';
-import { compileConfig, ConfigRejectedError, DecodeCache } from './config/compile.js';
+import { ConfigReceiver } from './config/config-receiver.js';
 import { WeftError } from './errors.js';
 import { resolveOptions, type MeshOptions, type ResolvedOptions } from './options.js';
 import { drain, endpointOf, listen, type ServeOptions } from './server/serve.js';
@@ -48,7 +48,7 @@ export class Mesh extends EventEmitter {
   readonly request: ReturnType<typeof requestEdge>;
 
   private config: CompiledConfig = EMPTY_CONFIG;
-  private readonly decoded = new DecodeCache();
+  private readonly configReceiver: ConfigReceiver;
   private readonly clusters = new ClusterDirectory();
   private readonly transport = new Transport();
   private readonly session: SessionClient;
@@ -66,6 +66,7 @@ export class Mesh extends EventEmitter {
     this.options = resolveOptions(options);
     this.errors = new ErrorReporter(this);
     const o = this.options;
+    this.configReceiver = new ConfigReceiver(o.namespace);
     this.session = new SessionClient(
       {
         address: o.controlPlane,
@@ -218,17 +219,20 @@ export class Mesh extends EventEmitter {
     this.session.subscribe(all);
   }
 
+  /**
+   * A full update replaces the received set, a delta on the version held changes it; then only what
+   * changed is compiled. A delta on another base, or a set with a resource that does not compile, is
+   * NACKed and the last good config stays in force.
+   */
   private applyConfig(msg: ConfigUpdateMsg): void {
-    let compiled: CompiledConfig;
-    try {
-      compiled = compileConfig(msg.version, msg.resources, this.options.namespace, this.decoded);
-    } catch (e) {
-      const error = e instanceof ConfigRejectedError ? e.message : `cannot compile config: ${(e as Error).message}`;
-      this.lastNack = { version: msg.version, error };
-      this.session.ack('config', msg.version, msg.nonce, error);
+    const outcome = this.configReceiver.receive(msg);
+    if (!outcome.ok) {
+      this.lastNack = { version: msg.version, error: outcome.error };
+      this.session.ack('config', msg.version, msg.nonce, outcome.error);
       this.emit('nack', this.lastNack);
       return;
     }
+    const compiled = outcome.config;
     this.config = compiled;
     this.clusters.setConfig(compiled);
     this.configReceived = true;

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import type { InstanceMsg } from '@weft/api';
-import { compileConfig } from '../config/compile.js';
+import { compileConfig, ConfigCompiler } from '../config/config-compiler.js';
+import { resourceMsgKey } from '../config/received-config.js';
 import { resourceMsg } from '../config/test-resources.js';
 import { ClusterDirectory } from './clusters.js';
 
@@ -63,5 +64,26 @@ describe('ClusterDirectory', () => {
     expect(after.endpoints[0]!.outstanding).to.equal(3);
     expect(dir.setEndpoints(HOST, [])).to.have.length(2);
     expect(dir.cluster(view, undefined, 0).picker.pick()).to.equal(undefined);
+  });
+});
+
+describe('ClusterDirectory.setConfig', () => {
+  it('rebuilds only the clusters of hosts whose DestinationRule changed', () => {
+    const compiler = new ConfigCompiler('bookinfo');
+    const rule = (host: string, simple: string) =>
+      resourceMsg('DestinationRule', 'bookinfo', host, { host, trafficPolicy: { loadBalancer: { simple } }, subsets: [{ name: 'v1', labels: { version: 'v1' } }] }, 1);
+    const dir = new ClusterDirectory();
+    const RATINGS = 'ratings.bookinfo.svc.cluster.local';
+    dir.setEndpoints(HOST, [instance('a', 1001, 'v1')]);
+    dir.setEndpoints(RATINGS, [instance('b', 1002, 'v1')]);
+    dir.setConfig(compiler.update('1', [rule('reviews', 'ROUND_ROBIN'), rule('ratings', 'ROUND_ROBIN')].map((r) => ({ key: resourceMsgKey(r), resource: r }))));
+    const reviews = dir.cluster(dir.view(HOST), 'v1', 0);
+    const ratings = dir.cluster(dir.view(RATINGS), 'v1', 0);
+    const changed = rule('ratings', 'RANDOM');
+    dir.setConfig(compiler.update('2', [{ key: resourceMsgKey(changed), resource: changed }]));
+    expect(dir.cluster(dir.view(HOST), 'v1', 0)).to.equal(reviews);
+    const rebuilt = dir.cluster(dir.view(RATINGS), 'v1', 0);
+    expect(rebuilt).to.not.equal(ratings);
+    expect(rebuilt.balancer).to.equal('RANDOM');
   });
 });

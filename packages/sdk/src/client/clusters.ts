@@ -64,10 +64,16 @@ export class ClusterDirectory {
     return c;
   }
 
-  /** A new config: every cluster may have other subset labels or another balancer now. */
+  /**
+   * A new config. A cluster depends only on its host's DestinationRule; compiled rules keep their
+   * identity while unchanged, so only hosts whose rule is another object are rebuilt.
+   */
   setConfig(config: CompiledConfig): void {
+    const previous = this.config;
     this.config = config;
-    for (const view of this.hosts.values()) this.rebuild(view);
+    for (const view of this.hosts.values()) {
+      if (previous.destinationRules.get(view.host) !== config.destinationRules.get(view.host)) this.rebuild(view);
+    }
   }
 
   /**

@@ -3,7 +3,7 @@ import { expect } from 'chai';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { InstanceMsg } from '@weft/api';
-import { compileConfig } from '../config/compile.js';
+import { compileConfig } from '../config/config-compiler.js';
 import type { CompiledConfig } from '../config/compiled.js';
 import { EMPTY_CONFIG } from '../config/compiled.js';
 import { resourceMsg } from '../config/test-resources.js';

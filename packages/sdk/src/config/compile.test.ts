@@ -3,7 +3,8 @@ import type { Target } from '../client/target.js';
 import { TargetParser } from '../client/target.js';
 import type { OutboundRequest } from '../client/pipeline.js';
 import { selectRoute } from '../client/route-stage.js';
-import { compileConfig, ConfigRejectedError, DecodeCache } from './compile.js';
+import { ConfigRejectedError } from './compile.js';
+import { compileConfig } from './config-compiler.js';
 import { resourceMsg } from './test-resources.js';
 
 const NS = 'bookinfo';
@@ -141,38 +142,5 @@ describe('compileConfig', () => {
     expect(() => compileConfig('9', [unknownKind], NS)).to.throw(ConfigRejectedError, /Gateway bookinfo\/reviews: kind: unsupported kind/);
     const notJson = { ...vs({}), specJson: '{' };
     expect(() => compileConfig('9', [notJson], NS)).to.throw(ConfigRejectedError, /spec: not valid JSON/);
-  });
-
-  describe('DecodeCache', () => {
-    const dr = resourceMsg('DestinationRule', NS, 'reviews', { host: 'reviews', subsets: [{ name: 'v1', labels: { version: 'v1' } }, { name: 'v2', labels: { version: 'v2' } }] }, 1);
-
-    it('reuses the decoded resource and compiled routes of an unchanged resource, and recompiles a changed one', () => {
-      const cache = new DecodeCache();
-      const route1 = { ...vs(jasonToV2, 'reviews', NS, 2), version: '3' };
-      const first = compileConfig('3', [dr, route1], NS, cache);
-      const same = compileConfig('4', [dr, route1], NS, cache);
-      expect(same.routes.get(REVIEWS)!.routes).to.equal(first.routes.get(REVIEWS)!.routes);
-      const allV1 = { hosts: ['reviews'], http: [{ route: [{ destination: { host: 'reviews', subset: 'v1' } }] }] };
-      const changed = compileConfig('5', [dr, { ...vs(allV1, 'reviews', NS, 2), version: '5' }], NS, cache);
-      expect(changed.routes.get(REVIEWS)!.routes).to.not.equal(first.routes.get(REVIEWS)!.routes);
-      expect(selectRoute(changed.routes.get(REVIEWS)!, req('http://reviews/r', { 'end-user': 'jason' }))!.subset).to.equal('v1');
-    });
-
-    it('does not trust the version alone: a different spec under the same version is decoded again', () => {
-      const cache = new DecodeCache();
-      compileConfig('1', [{ ...vs(jasonToV2), version: '1' }], NS, cache);
-      const bad = { ...vs({ hosts: ['reviews'], http: [{ route: [{ destination: { host: 'reviews' } }], fault: {} }] }), version: '1' };
-      expect(() => compileConfig('2', [bad], NS, cache)).to.throw(ConfigRejectedError, /fault/);
-    });
-
-    it('keeps its entries when an update is rejected, and drops resources that left the snapshot', () => {
-      const cache = new DecodeCache();
-      compileConfig('1', [dr, vs(jasonToV2)], NS, cache);
-      expect(cache.size).to.equal(2);
-      expect(() => compileConfig('2', [dr, { ...vs({}), specJson: '{' }], NS, cache)).to.throw(ConfigRejectedError);
-      expect(cache.size).to.equal(2);
-      compileConfig('3', [dr], NS, cache);
-      expect(cache.size).to.equal(1);
-    });
   });
 });

@@ -1,7 +1,7 @@
-// Compiles a ConfigUpdate (the whole snapshot) into immutable route tables, once per update.
-// Every resource is decoded and validated by @weft/api first: one the SDK cannot read makes the whole
-// update fail with a reason naming kind, namespace/name and field path, so the caller can NACK it
-// and keep the last good config in force.
+// Compiles one config resource into the immutable pieces the route tables are made of (the tables
+// themselves are assembled in config-compiler.ts). Every resource is decoded and validated by
+// @weft/api first: one the SDK cannot read fails with a reason naming kind, namespace/name and field
+// path, so the caller can NACK the update and keep the last good config in force.
 import {
   isValidationError,
   toFqdn,
@@ -16,7 +16,6 @@ import {
 import { canonicalBalancerName, getBalancer } from '../balancer/index.js';
 import { compileStringMatch } from './string-match.js';
 import type {
-  CompiledConfig,
   CompiledDestinationRule,
   CompiledMatch,
   CompiledRoute,
@@ -35,74 +34,24 @@ export class ConfigRejectedError extends Error {
 }
 
 /** What one VirtualService contributes: a route table for each of its hosts, and where they send. */
-interface VirtualServicePiece {
+export interface VirtualServicePiece {
   kind: 'VirtualService';
   tables: HostRoutes[];
   destinations: readonly string[];
 }
 
 /** What one DestinationRule contributes: its compiled form for its host. */
-interface DestinationRulePiece {
+export interface DestinationRulePiece {
   kind: 'DestinationRule';
   namespace: string;
   rule: CompiledDestinationRule;
 }
 
-interface CacheEntry {
-  version: string;
-  specJson: string;
-  createdMs: number;
-  /** `<namespace>/<name>`: the tie-break when two resources were created in the same millisecond. */
-  name: string;
-  piece: VirtualServicePiece | DestinationRulePiece;
-}
+export type CompiledPiece = VirtualServicePiece | DestinationRulePiece;
 
-/**
- * Decoded and compiled resources of the previous update, by kind/namespace/name. A snapshot usually
- * differs from the last one in a resource or two; the rest are not parsed, validated or compiled
- * again, so an update costs in proportion to what changed plus a few map insertions per resource.
- * An entry is reused only when its resourceVersion, creation time and spec text are all the same, so a
- * store rewritten by another weftd (versions restarting) cannot bring back a stale entry. Entries of
- * resources that left the snapshot are dropped on the next successful compile; a rejected update
- * leaves the cache as it was.
- */
-export class DecodeCache {
-  private entries = new Map<string, CacheEntry>();
-  private next: Map<string, CacheEntry> | undefined;
-
-  /** Starts a compile: entries not touched before commit() are dropped. */
-  begin(): void {
-    this.next = new Map();
-  }
-
-  decode(msg: ResourceMsg): CacheEntry {
-    const key = `${msg.kind}/${msg.namespace}/${msg.name}`;
-    let entry = this.entries.get(key);
-    if (entry === undefined || entry.version !== msg.version || entry.specJson !== msg.specJson || entry.createdMs !== msg.createdMs) {
-      entry = {
-        version: msg.version,
-        specJson: msg.specJson,
-        createdMs: msg.createdMs,
-        name: `${msg.namespace}/${msg.name}`,
-        piece: compilePiece(decodeResource(msg)),
-      };
-    }
-    this.next?.set(key, entry);
-    return entry;
-  }
-
-  /** The compile succeeded: the entries it used become the cache. */
-  commit(): void {
-    if (this.next) this.entries = this.next;
-    this.next = undefined;
-  }
-
-  get size(): number {
-    return this.entries.size;
-  }
-}
-
-function compilePiece(resource: Resource): VirtualServicePiece | DestinationRulePiece {
+/** Decodes, validates and compiles one resource; throws ConfigRejectedError naming it and the field path. */
+export function compileResource(msg: ResourceMsg): CompiledPiece {
+  const resource = decodeResource(msg);
   const ns = resource.metadata.namespace;
   const source = `${ns}/${resource.metadata.name}`;
   if (resource.kind === 'DestinationRule') {
@@ -114,7 +63,8 @@ function compilePiece(resource: Resource): VirtualServicePiece | DestinationRule
   return { kind: 'VirtualService', tables: hosts.map((host) => ({ host, source, routes })), destinations };
 }
 
-function describe(msg: ResourceMsg): string {
+/** `Kind namespace/name`, for messages about a resource. */
+export function describeResource(msg: ResourceMsg): string {
   return `${msg.kind || '<no kind>'} ${msg.namespace || '<no namespace>'}/${msg.name || '<no name>'}`;
 }
 
@@ -124,7 +74,7 @@ export function decodeResource(msg: ResourceMsg): Resource {
   try {
     spec = JSON.parse(msg.specJson);
   } catch (e) {
-    throw new ConfigRejectedError(`${describe(msg)}: spec: not valid JSON (${(e as Error).message})`);
+    throw new ConfigRejectedError(`${describeResource(msg)}: spec: not valid JSON (${(e as Error).message})`);
   }
   const doc = {
     apiVersion: msg.apiVersion,
@@ -137,53 +87,10 @@ export function decodeResource(msg: ResourceMsg): Resource {
   } catch (e) {
     if (isValidationError(e)) {
       const reasons = e.issues.map((i) => `${i.path ? i.path + ': ' : ''}${i.message}`).join('; ');
-      throw new ConfigRejectedError(`${describe(msg)}: ${reasons}`);
+      throw new ConfigRejectedError(`${describeResource(msg)}: ${reasons}`);
     }
     throw e;
   }
-}
-
-/** Older first, then by namespace/name: the resource that wins when several claim one host. */
-function byAge(a: CacheEntry, b: CacheEntry): number {
-  if (a.createdMs !== b.createdMs) return a.createdMs - b.createdMs;
-  return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
-}
-
-export function compileConfig(
-  version: string,
-  resources: readonly ResourceMsg[],
-  callerNamespace: string,
-  cache: DecodeCache = new DecodeCache(),
-): CompiledConfig {
-  const virtualServices: CacheEntry[] = [];
-  const destinationRules: CacheEntry[] = [];
-  cache.begin();
-  for (const msg of resources) {
-    const entry = cache.decode(msg);
-    (entry.piece.kind === 'VirtualService' ? virtualServices : destinationRules).push(entry);
-  }
-  virtualServices.sort(byAge);
-  destinationRules.sort(byAge);
-
-  const routes = new Map<string, HostRoutes>();
-  const routedHosts = new Map<string, readonly string[]>();
-  for (const { piece } of virtualServices) {
-    if (piece.kind !== 'VirtualService') continue;
-    for (const table of piece.tables) {
-      if (routes.has(table.host)) continue; // an older VirtualService already owns it
-      routes.set(table.host, table);
-      routedHosts.set(table.host, piece.destinations);
-    }
-  }
-
-  const config: CompiledConfig = {
-    version,
-    routes,
-    destinationRules: chooseDestinationRules(destinationRules, callerNamespace),
-    routedHosts,
-  };
-  cache.commit();
-  return config;
 }
 
 function compileVirtualServiceRoutes(vs: VirtualService): CompiledRoute[] {
@@ -223,21 +130,6 @@ function compileMatch(m: HTTPMatchRequest): CompiledMatch {
     headers,
     port: m.port,
   };
-}
-
-/** Istio's lookup order for a host: a rule in the caller's namespace, then in the host's, then the oldest. */
-function chooseDestinationRules(rules: readonly CacheEntry[], callerNamespace: string): Map<string, CompiledDestinationRule> {
-  const chosen = new Map<string, { rank: number; rule: CompiledDestinationRule }>();
-  for (const { piece } of rules) {
-    if (piece.kind !== 'DestinationRule') continue;
-    const host = piece.rule.host;
-    const rank = piece.namespace === callerNamespace ? 0 : piece.namespace === host.split('.')[1] ? 1 : 2;
-    const best = chosen.get(host);
-    if (best === undefined || rank < best.rank) chosen.set(host, { rank, rule: piece.rule }); // oldest first, so ties keep the older
-  }
-  const out = new Map<string, CompiledDestinationRule>();
-  for (const [host, { rule }] of chosen) out.set(host, rule);
-  return out;
 }
 
 function balancerOf(simple: string | undefined, fallback: string, path: string, rule: DestinationRule): string {

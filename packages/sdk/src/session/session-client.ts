@@ -35,7 +35,7 @@ export interface SessionClientOptions {
 }
 
 type SessionRequestWire =
-  | { hello: { workload: WorkloadMsg; sdkVersion: string; resume: boolean } }
+  | { hello: { workload: WorkloadMsg; sdkVersion: string; resume: boolean; acceptsConfigDeltas: boolean } }
   | { register: { endpoints: EndpointMsg[] } }
   | { subscribe: { hosts: string[] } }
   | { ack: { type: UpdateType; version: string; nonce: string; error: string } };
@@ -130,7 +130,8 @@ export class SessionClient {
     call.on('error', (e: grpc.ServiceError) => this.onBroken(call, `${grpc.status[e.code] ?? e.code}: ${e.details || e.message}`));
     call.on('end', () => this.onBroken(call, 'stream ended by weftd'));
     const { workload, sdkVersion } = this.options;
-    call.write({ hello: { workload, sdkVersion, resume: this.options.holdsView() } });
+    // A new stream starts with a full snapshot, so deltas never span a reconnect.
+    call.write({ hello: { workload, sdkVersion, resume: this.options.holdsView(), acceptsConfigDeltas: true } });
     if (this.endpoints.length > 0) call.write({ register: { endpoints: this.endpoints } });
     if (this.hosts.size > 0) call.write({ subscribe: { hosts: [...this.hosts] } });
   }
