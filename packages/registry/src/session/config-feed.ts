@@ -2,7 +2,7 @@
 // that gets it: the delta from the previous revision (built when the store changes) and the full
 // snapshot (built lazily, only when some session needs it: a new stream, a session that missed the
 // previous revision, or one that NACKed a delta).
-import type { ConfigUpdateMsg } from '@weft/api';
+import type { ConfigUpdateMsg, ResourceMsg } from '@weft/api';
 import { toResourceMsg } from '../config/resource-views.js';
 import type { FileStore } from '../store/file-store.js';
 import type { StoreChange } from '../store/stored-resource.js';
@@ -36,7 +36,7 @@ export class ConfigFeed {
 
   /** Call on every store change (the store has already applied it): prepares the delta of that revision. */
   advance(change: StoreChange): void {
-    const resources = [];
+    const resources: ResourceMsg[] = [];
     const removed: string[] = [];
     for (const key of change.changedKeys) {
       const r = this.store.get(key);
