@@ -13,10 +13,9 @@ const applied = new Map<string, number[]>();
 let ready = false;
 for (let i = 0; i < count; i++) {
   const mesh = await createMesh({ service: `client-${offset + i}`, namespace: 'bench', subscribe: ['echo'], initialTimeoutMs: 60000 });
-  mesh.on('config', () => {
+  mesh.on('config', ({ version }: { version: string }) => {
     if (!ready) return;
     const at = now();
-    const version = mesh.status().configVersion;
     const list = applied.get(version) ?? [];
     list.push(at);
     applied.set(version, list);
