@@ -86,7 +86,7 @@ describe('registry: weftctl against weftd', () => {
     const before = await revision();
     const res = await weftctl(server, ['apply', '-f', file, '-n', 'refcheck']);
     expect(res.code).to.equal(1);
-    expect(res.stderr).to.contain('spec.http[0].route[0].destination.subset').and.contain('unknown subset "v1"');
+    expect(res.stderr).to.contain(`${file}#1 (VirtualService reviews) spec.http[0].route[0].destination.subset`).and.contain('unknown subset "v1"');
     expect(await revision()).to.equal(before);
   });
 

@@ -72,6 +72,8 @@ export class ConfigService {
    */
   async apply(docs: BatchDocument[], opts: { namespace?: string; dryRun?: boolean } = {}): Promise<ApplyResult> {
     const resources = this.validateAll(docs, opts.namespace);
+    // A reference problem of a document in this batch is reported with that document's source (file#n).
+    const sources = new Map(resources.map(({ source, resource: r }) => [resourceKey(r.kind, r.metadata.namespace, r.metadata.name), `${source} (${r.kind} ${r.metadata.name})`]));
     const committed = await this.store.commit((view) => {
       const now = Date.now();
       const puts: StoredResource[] = [];
@@ -96,7 +98,7 @@ export class ConfigService {
         puts.push(stored);
         results.push({ ...base, action: existing ? 'configured' : 'created', resourceVersion: opts.dryRun ? '' : String(view.nextRevision) });
       }
-      this.rejectNewReferenceProblems(view, puts, [], 'apply');
+      this.rejectNewReferenceProblems(view, puts, [], 'apply', sources);
       return { mutation: { puts: opts.dryRun ? [] : puts, deletes: [] }, value: results };
     });
     return { revision: committed.revision, results: committed.value };
@@ -164,7 +166,13 @@ export class ConfigService {
   }
 
   /** Reference problems that exist after the write but not before it reject the batch. */
-  private rejectNewReferenceProblems(view: StoreView, puts: StoredResource[], deletes: string[], verb: 'apply' | 'delete'): void {
+  private rejectNewReferenceProblems(
+    view: StoreView,
+    puts: StoredResource[],
+    deletes: string[],
+    verb: 'apply' | 'delete',
+    sources: ReadonlyMap<string, string> = new Map(),
+  ): void {
     const before = [...view.values()];
     const replaced = new Set([...deletes, ...puts.map((p) => resourceKey(p.kind, p.namespace, p.name))]);
     const after = [...before.filter((r) => !replaced.has(resourceKey(r.kind, r.namespace, r.name))), ...puts];
@@ -176,7 +184,11 @@ export class ConfigService {
     throw new ConfigWriteError(
       'INVALID',
       verb === 'apply' ? 'the batch leaves references unresolved; nothing was applied' : 'the delete would leave references unresolved; nothing was deleted',
-      introduced.map((i) => ({ source: `${i.kind}/${i.namespace}/${i.name}`, path: i.path, message: i.message })),
+      introduced.map((i) => ({
+        source: sources.get(resourceKey(i.kind, i.namespace, i.name)) ?? `${i.kind}/${i.namespace}/${i.name}`,
+        path: i.path,
+        message: i.message,
+      })),
     );
   }
 
