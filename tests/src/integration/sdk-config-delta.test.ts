@@ -2,10 +2,9 @@
 // a delta that fixes a resource the SDK NACKed (one stored by a newer weftd) makes the config compile
 // again, because the SDK keeps NACKed resources in the set its deltas apply to.
 import { expect } from 'chai';
-import { FileStore } from '@weft/registry';
 import { createMesh, type Mesh } from '@weft/sdk';
 import { startWeftd, type WeftdHandle } from '../support/weftd.js';
-import { applyYaml, NS, restartWeftdOnSamePorts, waitFor, type RestartedWeftd } from './sdk-fixtures.js';
+import { applyYaml, NS, restartWeftdOnSamePorts, waitFor, type RestartedWeftd, storeResourceFromTheFuture } from './sdk-fixtures.js';
 
 const route = (name: string, destination: string) => `apiVersion: networking.istio.io/v1
 kind: VirtualService
@@ -59,28 +58,7 @@ describe('SDK with delta config pushes', function () {
 
     // As after a downgrade: the store holds a resource with a field this SDK does not support.
     await weftd.kill('SIGTERM');
-    const store = await FileStore.open(weftd.dataDir);
-    await store.commit((view) => ({
-      mutation: {
-        puts: [{
-          kind: 'VirtualService',
-          namespace: NS,
-          name: 'from-the-future',
-          apiVersion: 'networking.istio.io/v1',
-          resourceVersion: view.nextRevision,
-          createdMs: Date.now(),
-          object: {
-            apiVersion: 'networking.istio.io/v1',
-            kind: 'VirtualService',
-            metadata: { name: 'from-the-future', namespace: NS },
-            spec: { hosts: ['other'], http: [{ route: [{ destination: { host: 'other' } }], fault: { abort: { httpStatus: 503, percentage: { value: 100 } } } }] },
-          },
-        }],
-        deletes: [],
-      },
-      value: undefined,
-    }));
-    await store.close();
+    await storeResourceFromTheFuture(weftd.dataDir);
     const nacked = new Promise<{ version: string; error: string }>((resolve) => mesh.once('nack', resolve));
     restarted = await restartWeftdOnSamePorts(weftd);
     const nack = await nacked;

@@ -3,6 +3,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Server } from 'node:http';
 import { createMesh, type Mesh, type MeshOptions } from '@weft/sdk';
+import { FileStore } from '@weft/registry';
 import { WEFTD_BIN } from '../support/weftd.js';
 
 export const NS = 'shop';
@@ -111,4 +112,37 @@ export interface RestartedWeftd {
   proc: ChildProcess;
   stop(): Promise<void>;
   output(): string;
+}
+
+/**
+ * Writes, straight into a stopped weftd's store, a VirtualService with a field this version does not
+ * support (spec.http[0].fault): what a store holds after a rollback from a newer weftd. weftd serves
+ * it as stored; the SDK must NACK it.
+ */
+export async function storeResourceFromTheFuture(dataDir: string, name = 'from-the-future'): Promise<void> {
+  const store = await FileStore.open(dataDir);
+  try {
+    await store.commit((view) => ({
+      mutation: {
+        puts: [{
+          kind: 'VirtualService',
+          namespace: NS,
+          name,
+          apiVersion: 'networking.istio.io/v1',
+          resourceVersion: view.nextRevision,
+          createdMs: Date.now(),
+          object: {
+            apiVersion: 'networking.istio.io/v1',
+            kind: 'VirtualService',
+            metadata: { name, namespace: NS },
+            spec: { hosts: ['other'], http: [{ route: [{ destination: { host: 'other' } }], fault: { abort: { httpStatus: 503, percentage: { value: 100 } } } }] },
+          },
+        }],
+        deletes: [],
+      },
+      value: undefined,
+    }));
+  } finally {
+    await store.close();
+  }
 }

@@ -3,10 +3,9 @@
 // And a config it cannot apply (a stored resource from a newer weftd) is NACKed while the last good
 // config stays in force.
 import { expect } from 'chai';
-import { FileStore } from '@weft/registry';
 import { createMesh, type Mesh } from '@weft/sdk';
 import { startWeftd, type WeftdHandle } from '../support/weftd.js';
-import { applyYaml, NS, restartWeftdOnSamePorts, startWorkload, tally, waitFor, type RestartedWeftd, type Workload } from './sdk-fixtures.js';
+import { applyYaml, NS, restartWeftdOnSamePorts, startWorkload, tally, waitFor, type RestartedWeftd, type Workload, storeResourceFromTheFuture } from './sdk-fixtures.js';
 
 const CATALOG = `catalog.${NS}.svc.cluster.local`;
 
@@ -95,28 +94,7 @@ describe('SDK static stability with weftd', function () {
 
     // As after a downgrade: the store holds a resource with a field this version does not support.
     await weftd.kill('SIGTERM');
-    const store = await FileStore.open(weftd.dataDir);
-    await store.commit((view) => ({
-      mutation: {
-        puts: [{
-          kind: 'VirtualService',
-          namespace: NS,
-          name: 'from-the-future',
-          apiVersion: 'networking.istio.io/v1',
-          resourceVersion: view.nextRevision,
-          createdMs: Date.now(),
-          object: {
-            apiVersion: 'networking.istio.io/v1',
-            kind: 'VirtualService',
-            metadata: { name: 'from-the-future', namespace: NS },
-            spec: { hosts: ['other'], http: [{ route: [{ destination: { host: 'other' } }], fault: { abort: { httpStatus: 503, percentage: { value: 100 } } } }] },
-          },
-        }],
-        deletes: [],
-      },
-      value: undefined,
-    }));
-    await store.close();
+    await storeResourceFromTheFuture(weftd.dataDir);
 
     const nacked = new Promise<{ version: string; error: string }>((resolve) => client.once('nack', resolve));
     restarted = await restartWeftdOnSamePorts(weftd);
