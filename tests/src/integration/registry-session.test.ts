@@ -183,6 +183,13 @@ describe('registry: session protocol', () => {
     const services = (await (await fetch(`${weftd.adminUrl}/v1/services`)).json()) as { services: { host: string; instances: { instanceId: string; connected: boolean }[] }[] };
     const reviews = services.services.find((s) => s.host === REVIEWS)!;
     expect(reviews.instances.map((i) => [i.instanceId, i.connected])).to.deep.equal([['reviews-1', true]]);
+
+    // Short and namespaced names resolve as Istio resolves them, in the caller's namespace (bookinfo).
+    const shortNames = open();
+    shortNames.hello('caller-1b', 'details');
+    shortNames.send({ subscribe: { hosts: ['reviews', 'Reviews.Bookinfo'] } } as SessionRequestMsg);
+    const answer = await shortNames.waitFor('endpoints');
+    expect(answer.endpoints.hosts.map((h) => [h.host, h.instances.length])).to.deep.equal([[REVIEWS, 1]]);
   });
 
   it('removes the endpoints of a SIGKILLed workload process from subscribers within 3 s', async () => {

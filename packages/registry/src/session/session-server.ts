@@ -6,7 +6,7 @@
 // EndpointsUpdate is serialized once per distinct set of changed hosts.
 import { randomUUID } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
-import type { EndpointsUpdateMsg, SessionRequestMsg } from '@weft/api';
+import { toFqdn, type EndpointsUpdateMsg, type SessionRequestMsg } from '@weft/api';
 import type { ConfigService } from '../config/config-service.js';
 import type { EndpointRegistry } from '../registry/endpoint-registry.js';
 import type { StoreChange } from '../store/stored-resource.js';
@@ -116,7 +116,8 @@ export class SessionServer {
         this.opts.registry.register(session.instanceId, session.id, msg.register.endpoints);
         return;
       case 'subscribe': {
-        const hosts = [...new Set(msg.subscribe.hosts.map((h) => h.toLowerCase()))];
+        // Hosts name services as Istio reads them: a short name is in the workload's own namespace.
+        const hosts = [...new Set(msg.subscribe.hosts.map((h) => toFqdn(h, session.namespace)))];
         for (const host of hosts) {
           session.subscriptions.add(host);
           let set = this.subscribers.get(host);
