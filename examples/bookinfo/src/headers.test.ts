@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { b3Headers, copyHeaders, FORWARDED_HEADERS } from './headers.js';
+import { b3Headers, copyHeaders, FORWARDED_HEADERS, PRODUCTPAGE_COPIED_HEADERS } from './headers.js';
 
 describe('header propagation', () => {
   const traceId = '463ac35c9f6413ad48485a3953bb6124';
@@ -26,5 +26,17 @@ describe('header propagation', () => {
 
   it('copies only listed headers that are present', () => {
     expect(copyHeaders({ 'x-request-id': 'r1', 'end-user': 'jason', host: 'h' }, FORWARDED_HEADERS)).to.deep.equal({ 'x-request-id': 'r1', 'end-user': 'jason' });
+  });
+
+  it("holds Istio's lists exactly (ISTIO-REFERENCE 1.4)", () => {
+    expect(FORWARDED_HEADERS).to.deep.equal([
+      'x-request-id', 'x-ot-span-context', 'x-datadog-trace-id', 'x-datadog-parent-id', 'x-datadog-sampling-priority',
+      'traceparent', 'tracestate', 'x-cloud-trace-context', 'grpc-trace-bin', 'x-b3-traceid', 'x-b3-spanid',
+      'x-b3-parentspanid', 'x-b3-sampled', 'x-b3-flags', 'sw8', 'end-user', 'user-agent', 'cookie', 'authorization', 'jwt',
+    ]);
+    expect(PRODUCTPAGE_COPIED_HEADERS).to.deep.equal([
+      'x-request-id', 'x-ot-span-context', 'x-datadog-trace-id', 'x-datadog-parent-id', 'x-datadog-sampling-priority',
+      'traceparent', 'tracestate', 'x-cloud-trace-context', 'grpc-trace-bin', 'sw8', 'user-agent', 'cookie', 'authorization', 'jwt',
+    ]);
   });
 });

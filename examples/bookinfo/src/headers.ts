@@ -2,8 +2,8 @@
 // request to the outbound calls it causes; the application must copy these headers itself.
 import type { IncomingHttpHeaders } from 'node:http';
 
-/** What details and reviews forward on every upstream call (kept in sync with productpage, as in Istio). */
-export const FORWARDED_HEADERS: readonly string[] = [
+/** Trace and request-id headers every Bookinfo service copies verbatim. */
+const TRACE_HEADERS = [
   'x-request-id',
   'x-ot-span-context',
   'x-datadog-trace-id',
@@ -13,40 +13,22 @@ export const FORWARDED_HEADERS: readonly string[] = [
   'tracestate',
   'x-cloud-trace-context',
   'grpc-trace-bin',
-  'x-b3-traceid',
-  'x-b3-spanid',
-  'x-b3-parentspanid',
-  'x-b3-sampled',
-  'x-b3-flags',
-  'sw8',
-  'end-user',
-  'user-agent',
-  'cookie',
-  'authorization',
-  'jwt',
-];
+] as const;
+
+const B3_HEADERS = ['x-b3-traceid', 'x-b3-spanid', 'x-b3-parentspanid', 'x-b3-sampled', 'x-b3-flags'] as const;
+
+/** Caller identity and credentials, copied as they came. */
+const CALLER_HEADERS = ['user-agent', 'cookie', 'authorization', 'jwt'] as const;
+
+/** What details and reviews forward on every upstream call (kept in sync with productpage, as in Istio). */
+export const FORWARDED_HEADERS: readonly string[] = [...TRACE_HEADERS, ...B3_HEADERS, 'sw8', 'end-user', ...CALLER_HEADERS];
 
 /**
  * What productpage copies verbatim. B3 is handled apart (as the original's B3 propagator does) and
  * `end-user` is deliberately absent: productpage sets it from its own session, so a caller cannot
  * pose as `jason` by sending the header.
  */
-export const PRODUCTPAGE_COPIED_HEADERS: readonly string[] = [
-  'x-request-id',
-  'x-ot-span-context',
-  'x-datadog-trace-id',
-  'x-datadog-parent-id',
-  'x-datadog-sampling-priority',
-  'traceparent',
-  'tracestate',
-  'x-cloud-trace-context',
-  'grpc-trace-bin',
-  'sw8',
-  'user-agent',
-  'cookie',
-  'authorization',
-  'jwt',
-];
+export const PRODUCTPAGE_COPIED_HEADERS: readonly string[] = [...TRACE_HEADERS, 'sw8', ...CALLER_HEADERS];
 
 function single(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value.join(', ') : value;
