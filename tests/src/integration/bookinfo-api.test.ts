@@ -4,14 +4,9 @@ import { expect } from 'chai';
 import {
   logIn,
   servedVersion,
-  startDetails,
-  startProductPage,
-  startRatings,
-  startReviews,
-  waitForInstances,
-  type RunningWorkload,
 } from '@weft/bookinfo';
 import { startWeftd, type WeftdHandle } from '../support/weftd.js';
+import { startBookinfo, type InProcessBookinfo } from '../support/bookinfo.js';
 
 const DETAILS_0 =
   '{"id":0,"author":"William Shakespeare","year":1595,"type":"paperback","pages":200,"publisher":"PublisherA",' +
@@ -20,25 +15,17 @@ const DETAILS_0 =
 describe('Bookinfo APIs on the mesh', function () {
   this.timeout(60_000);
   let weftd: WeftdHandle;
-  const workloads: RunningWorkload[] = [];
+  let bookinfo: InProcessBookinfo | undefined;
   const url: Record<string, string> = {};
 
   before(async () => {
     weftd = await startWeftd();
-    const controlPlane = weftd.grpcAddress;
-    const started = await Promise.all([
-      startRatings({ controlPlane }),
-      startDetails({ controlPlane }),
-      ...(['v1', 'v2', 'v3'] as const).map((version) => startReviews({ controlPlane, version, env: { HOSTNAME: `reviews-${version}-api`, CLUSTER_NAME: undefined } })),
-      startProductPage({ controlPlane }),
-    ]);
-    workloads.push(...started);
-    for (const w of started) url[w.workloadName] = w.url;
-    await waitForInstances(weftd.adminUrl, Object.fromEntries(started.map((w) => [w.workloadName, 1])), { timeoutMs: 15_000 });
+    bookinfo = await startBookinfo(weftd, 'api');
+    Object.assign(url, bookinfo.url);
   });
 
   after(async () => {
-    await Promise.all(workloads.splice(0).map((w) => w.close()));
+    await bookinfo?.close();
     await weftd?.stop();
   });
 

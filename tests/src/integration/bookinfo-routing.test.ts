@@ -4,18 +4,13 @@ import { expect } from 'chai';
 import {
   configRevision,
   logIn,
-  startDetails,
-  startProductPage,
-  startRatings,
-  startReviews,
   tallyReviewsApi,
   waitForConfig,
-  waitForInstances,
   weftctlApply,
   type ReviewsTally,
-  type RunningWorkload,
 } from '@weft/bookinfo';
 import { startWeftd, type WeftdHandle } from '../support/weftd.js';
+import { startBookinfo, type InProcessBookinfo } from '../support/bookinfo.js';
 
 function shares(tally: ReviewsTally): Record<string, number> {
   const out: Record<string, number> = {};
@@ -26,25 +21,17 @@ function shares(tally: ReviewsTally): Record<string, number> {
 describe('Bookinfo routing with the networking files', function () {
   this.timeout(60_000);
   let weftd: WeftdHandle;
-  const workloads: RunningWorkload[] = [];
+  let bookinfo: InProcessBookinfo | undefined;
   let productpage: string;
 
   before(async () => {
     weftd = await startWeftd();
-    const controlPlane = weftd.grpcAddress;
-    const started = await Promise.all([
-      startRatings({ controlPlane }),
-      startDetails({ controlPlane }),
-      ...(['v1', 'v2', 'v3'] as const).map((version) => startReviews({ controlPlane, version, env: { HOSTNAME: `reviews-${version}-routing` } })),
-      startProductPage({ controlPlane }),
-    ]);
-    workloads.push(...started);
-    productpage = started[started.length - 1]!.url;
-    await waitForInstances(weftd.adminUrl, { 'ratings-v1': 1, 'details-v1': 1, 'reviews-v1': 1, 'reviews-v2': 1, 'reviews-v3': 1, 'productpage-v1': 1 }, { timeoutMs: 15_000 });
+    bookinfo = await startBookinfo(weftd, 'routing');
+    productpage = bookinfo.url['productpage-v1']!;
   });
 
   after(async () => {
-    await Promise.all(workloads.splice(0).map((w) => w.close()));
+    await bookinfo?.close();
     await weftd?.stop();
   });
 
