@@ -18,6 +18,7 @@ import { ConfigReceiver } from './config/config-receiver.js';
 import { WeftError } from './errors.js';
 import { resolveOptions, type MeshOptions, type ResolvedOptions } from './options.js';
 import { drain, endpointOf, listen, type ServeOptions } from './server/serve.js';
+import { explainConnectFailure, type ConnectFailure } from './session/connect-failure.js';
 import { SessionClient } from './session/session-client.js';
 import { ErrorReporter } from './error-reporter.js';
 
@@ -60,6 +61,8 @@ export class Mesh extends EventEmitter {
   private lastNack: NackEvent | null = null;
   private configReceived = false;
   private closing: Promise<void> | undefined;
+  /** Set while createMesh waits for its first session: rejects it with the reason of a failed attempt. */
+  private firstConnectFailure: ((failure: ConnectFailure) => void) | undefined;
 
   constructor(options: MeshOptions) {
     super();
@@ -90,6 +93,7 @@ export class Mesh extends EventEmitter {
         config: (msg) => this.applyConfig(msg),
         endpoints: (msg) => this.applyEndpoints(msg),
         disconnected: (reason) => this.emit('disconnected', { reason }),
+        connectFailed: (code, details) => this.onConnectFailed(code, details),
         error: (e) => this.errors.report(e),
       },
     );
@@ -128,14 +132,26 @@ export class Mesh extends EventEmitter {
         o.initialTimeoutMs,
       );
     });
+    // The first attempt's failure is final for createMesh: its reason (refused, wrong port, DNS) is
+    // known at once, and waiting out the timeout would only hide it. Later reconnects retry forever.
+    const refused = new Promise<never>((_, reject) => {
+      this.firstConnectFailure = (failure) => reject(new WeftError('CONTROL_PLANE_UNAVAILABLE', failure.message));
+    });
     try {
-      await Promise.race([ready, timeout]);
+      await Promise.race([ready, timeout, refused]);
     } catch (e) {
       await this.close();
       throw e;
     } finally {
       clearTimeout(timer);
+      this.firstConnectFailure = undefined;
     }
+  }
+
+  private onConnectFailed(code: string, details: string): void {
+    const failure = explainConnectFailure(this.options.controlPlane, code, details);
+    if (this.firstConnectFailure) this.firstConnectFailure(failure);
+    else this.emit('connectFailed', failure);
   }
 
   status(): MeshStatus {

@@ -17,10 +17,16 @@ describe('resolveOptions', () => {
     expect(resolveOptions({ service: 'ratings', controlPlane: 'weftd:1' }, {}).workloadName).to.equal('ratings');
   });
 
+  it("defaults the control plane to WEFT_CONTROL_PLANE, else weftd's default session address", () => {
+    expect(resolveOptions({ service: 'ok' }, {}).controlPlane).to.equal('127.0.0.1:15010');
+    expect(resolveOptions({ service: 'ok' }, { WEFT_CONTROL_PLANE: 'weftd.local:7000' }).controlPlane).to.equal('weftd.local:7000');
+    expect(resolveOptions({ service: 'ok', controlPlane: 'a:1' }, { WEFT_CONTROL_PLANE: 'weftd.local:7000' }).controlPlane).to.equal('a:1');
+  });
+
   it('rejects bad options with INVALID_ARGUMENT naming the option', () => {
     const cases: [unknown, RegExp][] = [
       [{ service: 'Bad_Name', controlPlane: 'a:1' }, /options\.service/],
-      [{ service: 'ok' }, /WEFT_CONTROL_PLANE/],
+      [{ service: 'ok', controlPlane: '' }, /options\.controlPlane/],
       [{ service: 'ok', controlPlane: 'no-port' }, /host:port/],
       [{ service: 'ok', controlPlane: 'a:1', namespace: 'Not OK' }, /options\.namespace/],
       [{ service: 'ok', controlPlane: 'a:1', initialTimeoutMs: -1 }, /options\.initialTimeoutMs/],

@@ -1,5 +1,5 @@
 // createMesh options: checked once, defaults filled in, bad values rejected with the option's name.
-import { isDnsLabel } from '@weft/api';
+import { DEFAULT_GRPC_PORT, isDnsLabel } from '@weft/api';
 import { invalidArgument } from './errors.js';
 
 export interface MeshOptions {
@@ -13,7 +13,7 @@ export interface MeshOptions {
   serviceAccount?: string;
   /** Default `<service>-<labels.version>`, or the service name without a version label. */
   workloadName?: string;
-  /** weftd's session address host:port. Default: env WEFT_CONTROL_PLANE. */
+  /** weftd's session address host:port. Default: env WEFT_CONTROL_PLANE, else 127.0.0.1:15010 (weftd's default). */
   controlPlane?: string;
   /** Hosts to subscribe up front (as in URLs: `ratings`, `ratings.bookinfo`, FQDN). */
   subscribe?: string[];
@@ -58,8 +58,9 @@ export function resolveOptions(o: MeshOptions, env: NodeJS.ProcessEnv = process.
   for (const [k, v] of Object.entries(labels)) {
     if (typeof v !== 'string') throw invalidArgument(`options.labels.${k} must be a string, got ${typeof v}`);
   }
-  const controlPlane = o.controlPlane ?? env.WEFT_CONTROL_PLANE;
-  if (!controlPlane) throw invalidArgument('no control plane: set options.controlPlane or the WEFT_CONTROL_PLANE environment variable (host:port of weftd)');
+  // weftd's own default session address, so that a local weftd started with no flags needs no setting.
+  const controlPlane = o.controlPlane ?? (env.WEFT_CONTROL_PLANE || `127.0.0.1:${DEFAULT_GRPC_PORT}`);
+  if (typeof controlPlane !== 'string' || !controlPlane) throw invalidArgument('options.controlPlane must be host:port of weftd (or leave it out: WEFT_CONTROL_PLANE, else 127.0.0.1:15010)');
   if (!/^[^\s:]+:\d{1,5}$|^\[[0-9a-fA-F:.]+\]:\d{1,5}$/.test(controlPlane)) {
     throw invalidArgument(`control plane address must be host:port, got ${JSON.stringify(controlPlane)}`);
   }

@@ -14,12 +14,15 @@ import {
   type WorkloadMsg,
 } from '@weft/api';
 import { Backoff } from './backoff.js';
+import { UnrefChannelCredentials } from './unref-credentials.js';
 
 export interface SessionHandlers {
   welcome(msg: WelcomeMsg): void;
   config(msg: ConfigUpdateMsg): void;
   endpoints(msg: EndpointsUpdateMsg): void;
   disconnected(reason: string): void;
+  /** A stream ended before weftd welcomed it: the connection or the session was refused. */
+  connectFailed(code: string, details: string): void;
   error(e: unknown): void;
 }
 
@@ -58,7 +61,7 @@ export class SessionClient {
     private readonly handlers: SessionHandlers,
   ) {
     const keepalive = options.keepaliveMs ?? 10_000;
-    this.client = new ControlPlaneClient(options.address, grpc.credentials.createInsecure(), {
+    this.client = new ControlPlaneClient(options.address, new UnrefChannelCredentials(grpc.credentials.createInsecure()), {
       'grpc.keepalive_time_ms': keepalive,
       'grpc.keepalive_timeout_ms': Math.max(1000, Math.floor(keepalive / 2)),
       'grpc.keepalive_permit_without_calls': 1,
@@ -127,7 +130,11 @@ export class SessionClient {
     const call = this.client.Session();
     this.call = call;
     call.on('data', (msg: SessionResponseMsg) => this.onMessage(call, msg));
-    call.on('error', (e: grpc.ServiceError) => this.onBroken(call, `${grpc.status[e.code] ?? e.code}: ${e.details || e.message}`));
+    call.on('error', (e: grpc.ServiceError) => {
+      const code = grpc.status[e.code] ?? String(e.code);
+      if (!this.welcomed && !this.closed) this.handlers.connectFailed(code, e.details || e.message);
+      this.onBroken(call, `${code}: ${e.details || e.message}`);
+    });
     call.on('end', () => this.onBroken(call, 'stream ended by weftd'));
     const { workload, sdkVersion } = this.options;
     // A new stream starts with a full snapshot, so deltas never span a reconnect.
