@@ -6,6 +6,7 @@ import http from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { toFqdn, type ConfigUpdateMsg, type EndpointMsg, type EndpointsUpdateMsg } from '@weft/api';
 import { ClusterDirectory } from './client/clusters.js';
+import { closeOnSignals, forgetOnSignals } from './lifecycle/signals.js';
 import { fetchEdge } from './client/fetch-edge.js';
 import { pickStage } from './client/pick-stage.js';
 import { compose, type Handler, type Layer } from './client/pipeline.js';
@@ -17,7 +18,7 @@ import { EMPTY_CONFIG, type CompiledConfig } from './config/compiled.js';
 import { ConfigReceiver } from './config/config-receiver.js';
 import { WeftError } from './errors.js';
 import { resolveOptions, type MeshOptions, type ResolvedOptions } from './options.js';
-import { drain, endpointOf, listen, type ServeOptions } from './server/serve.js';
+import { drain, endpointOf, listen, makeDrainable, type ServeOptions } from './server/serve.js';
 import { explainConnectFailure, type ConnectFailure } from './session/connect-failure.js';
 import { SessionClient } from './session/session-client.js';
 import { ErrorReporter } from './error-reporter.js';
@@ -139,6 +140,7 @@ export class Mesh extends EventEmitter {
     });
     try {
       await Promise.race([ready, timeout, refused]);
+      closeOnSignals(this, o.shutdownSignals);
     } catch (e) {
       await this.close();
       throw e;
@@ -170,6 +172,7 @@ export class Mesh extends EventEmitter {
   async serve(listener: http.RequestListener, opts: ServeOptions = {}): Promise<http.Server> {
     if (this.closing) throw new WeftError('MESH_CLOSED', 'the mesh is closed');
     const server = http.createServer(listener);
+    makeDrainable(server);
     const addr = await listen(server, opts);
     this.servers.set(server, endpointOf(addr, opts));
     server.once('close', () => {
@@ -197,6 +200,7 @@ export class Mesh extends EventEmitter {
     this.servers.clear();
     await Promise.all([...servers.map((s) => drain(s, grace)), this.transport.close(grace)]);
     this.session.close();
+    forgetOnSignals(this);
   }
 
   private registerServers(): Promise<void> {

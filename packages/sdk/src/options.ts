@@ -25,6 +25,11 @@ export interface MeshOptions {
   drainTimeoutMs?: number;
   /** gRPC keepalive interval of the session. Default 10000. */
   keepaliveMs?: number;
+  /**
+   * Signals on which the mesh closes itself (deregister, wait for weftd's push, drain) before the
+   * process ends. Default ['SIGTERM'], what orchestrators send; [] opts out.
+   */
+  shutdownSignals?: NodeJS.Signals[];
 }
 
 export interface ResolvedOptions {
@@ -39,6 +44,7 @@ export interface ResolvedOptions {
   discoveryTimeoutMs: number;
   drainTimeoutMs: number;
   keepaliveMs: number;
+  shutdownSignals: NodeJS.Signals[];
 }
 
 function positive(name: string, v: number | undefined, dflt: number): number {
@@ -80,5 +86,14 @@ export function resolveOptions(o: MeshOptions, env: NodeJS.ProcessEnv = process.
     discoveryTimeoutMs: positive('discoveryTimeoutMs', o.discoveryTimeoutMs, 5_000),
     drainTimeoutMs: positive('drainTimeoutMs', o.drainTimeoutMs, 5_000),
     keepaliveMs: positive('keepaliveMs', o.keepaliveMs, 10_000),
+    shutdownSignals: signalsOption(o.shutdownSignals),
   };
+}
+
+function signalsOption(v: unknown): NodeJS.Signals[] {
+  if (v === undefined) return ['SIGTERM'];
+  if (!Array.isArray(v) || v.some((s) => typeof s !== 'string' || !/^SIG[A-Z0-9]+$/.test(s))) {
+    throw invalidArgument(`options.shutdownSignals must be a list of signal names such as ['SIGTERM'], or [] to opt out; got ${JSON.stringify(v)}`);
+  }
+  return [...new Set(v as NodeJS.Signals[])];
 }

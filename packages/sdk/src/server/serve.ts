@@ -44,8 +44,45 @@ export function endpointOf(addr: AddressInfo, opts: ServeOptions): EndpointMsg {
   };
 }
 
-/** Stops accepting, closes idle keep-alive connections, and after `graceMs` cuts what is still open. */
+/** Per served server: whether it drains, and the responses still being written. */
+interface DrainState {
+  draining: boolean;
+  inFlight: Set<http.ServerResponse>;
+}
+
+const drainStates = new WeakMap<http.Server, DrainState>();
+
+/**
+ * Tracks a server's in-flight responses so that drain() can end keep-alive politely: once draining,
+ * every response (those in flight included, if their headers are not out yet) carries
+ * `Connection: close`, so a caller's pooled connection is retired by the answer itself instead of
+ * being cut under a request it is about to send.
+ */
+export function makeDrainable(server: http.Server): void {
+  const state: DrainState = { draining: false, inFlight: new Set() };
+  drainStates.set(server, state);
+  server.prependListener('request', (_req: http.IncomingMessage, res: http.ServerResponse) => {
+    if (state.draining) res.shouldKeepAlive = false;
+    state.inFlight.add(res);
+    res.once('close', () => state.inFlight.delete(res));
+  });
+}
+
+/** How many requests a served server is still answering. */
+export function inFlightCount(server: http.Server): number {
+  return drainStates.get(server)?.inFlight.size ?? 0;
+}
+
+/**
+ * Stops accepting, answers what is in flight with `Connection: close`, closes idle keep-alive
+ * connections as they become idle, and after `graceMs` cuts what is still open.
+ */
 export async function drain(server: http.Server, graceMs: number): Promise<void> {
+  const state = drainStates.get(server);
+  if (state) {
+    state.draining = true;
+    for (const res of state.inFlight) if (!res.headersSent) res.shouldKeepAlive = false;
+  }
   if (!server.listening) {
     server.closeAllConnections();
     return;
