@@ -1,0 +1,64 @@
+#!/usr/bin/env node
+// `npm run pack [-- DIR]`: `npm pack` of @weft/api, @weft/registry and @weft/sdk into DIR (default
+// ./weft-packages), so another project can `npm install` them before they are on the registry.
+// Packs what is built: `npm run pack` builds first; run directly, this checks that dist/ matches src/.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const PACKAGES = ['packages/api', 'packages/registry', 'packages/sdk'];
+
+/** dist/**\/*.js files without a src/**\/*.ts (outputs of deleted sources that tsc -b leaves behind). */
+function staleOutputs(pkgDir) {
+  const dist = join(pkgDir, 'dist');
+  if (!existsSync(join(dist, 'index.js'))) return [`${relative(ROOT, dist)}/index.js is missing`];
+  const stale = [];
+  for (const entry of readdirSync(dist, { recursive: true, withFileTypes: true })) {
+    if (!entry.isFile() || !entry.name.endsWith('.js')) continue;
+    const out = join(entry.parentPath ?? entry.path, entry.name);
+    const source = join(pkgDir, 'src', relative(dist, out)).replace(/\.js$/, '.ts');
+    if (!existsSync(source)) stale.push(`${relative(ROOT, out)} has no source ${relative(ROOT, source)}`);
+  }
+  return stale;
+}
+
+function npm(args) {
+  // Under `npm run`, use the npm that runs us; directly, the one on PATH.
+  const execPath = process.env.npm_execpath;
+  const [cmd, cmdArgs] = execPath && execPath.endsWith('.js') ? [process.execPath, [execPath, ...args]] : ['npm', args];
+  const r = spawnSync(cmd, cmdArgs, { cwd: ROOT, encoding: 'utf8' });
+  if (r.error) throw new Error(`could not run npm: ${r.error.message}`);
+  if (r.status !== 0) throw new Error(`npm ${args.join(' ')} exited ${r.status}:\n${r.stderr.trim()}`);
+  return r.stdout;
+}
+
+function main() {
+  const args = process.argv.slice(2);
+  if (args.length > 1 || args[0]?.startsWith('-')) {
+    console.error('usage: node scripts/pack.mjs [DIR]   (default DIR: ./weft-packages)');
+    return 2;
+  }
+  const problems = PACKAGES.flatMap((p) => staleOutputs(join(ROOT, p)));
+  if (problems.length) {
+    console.error(`pack: the build does not match the sources:\n  ${problems.join('\n  ')}\nRun 'npm run clean && npm run build' and try again.`);
+    return 1;
+  }
+  const dest = resolve(args[0] ?? 'weft-packages');
+  mkdirSync(dest, { recursive: true });
+  const packed = JSON.parse(npm(['pack', ...PACKAGES.flatMap((p) => ['-w', p]), '--pack-destination', dest, '--json']));
+  const tarballs = packed.map((p) => join(dest, p.filename));
+  console.log(`Packed into ${dest}:`);
+  for (const p of packed) console.log(`  ${p.filename}  (${p.name}@${p.version}, ${p.files.length} files)`);
+  // All three in one command: npm finds @weft/api (a dependency of the other two) only among these tarballs.
+  console.log(`\nIn your own project:\n  npm install ${tarballs.join(' ')}`);
+  return 0;
+}
+
+try {
+  process.exitCode = main();
+} catch (err) {
+  console.error(`pack: ${err instanceof Error ? err.message : String(err)}`);
+  process.exitCode = 1;
+}
