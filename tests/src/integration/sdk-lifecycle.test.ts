@@ -1,42 +1,11 @@
 // The SDK's lifecycle as an app sees it: a script that used the mesh exits by itself, and createMesh
 // against a wrong address says why at once instead of waiting out its timeout.
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { createRequire } from 'node:module';
 import { expect } from 'chai';
 import { createMesh, isWeftErrorCode } from '@weft/sdk';
+import { runScript, SDK_URL } from '../support/sdk-script.js';
 import { startWeftd, type WeftdHandle } from '../support/weftd.js';
 import { NS, startWorkload, type Workload } from './sdk-fixtures.js';
-
-const SDK_URL = pathToFileURL(createRequire(import.meta.url).resolve('@weft/sdk')).href;
-
-/** Runs an .mjs script in a child process; resolves with its output and how long it took to exit. */
-function runScript(source: string, env: Record<string, string>, killAfterMs: number): Promise<{ code: number | null; out: string; ms: number; killed: boolean }> {
-  const dir = mkdtempSync(join(tmpdir(), 'weft-script-'));
-  const file = join(dir, 'script.mjs');
-  writeFileSync(file, source);
-  const started = Date.now();
-  const child = spawn(process.execPath, [file], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-  let killed = false;
-  const timer = setTimeout(() => {
-    killed = true;
-    child.kill('SIGKILL');
-  }, killAfterMs);
-  return new Promise((resolve) => {
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      rmSync(dir, { recursive: true, force: true });
-      resolve({ code, out, ms: Date.now() - started, killed });
-    });
-  });
-}
 
 /** A port on 127.0.0.1 that nothing listens on (bound, then released). */
 async function deadPort(): Promise<number> {
