@@ -1,6 +1,7 @@
 export * from './errors.js';
 export * from './duration.js';
 export * from './hosts.js';
+export * from './limits.js';
 export * from './manifest.js';
 export * from './proto.js';
 export * from './regex.js';

@@ -147,7 +147,7 @@ export class AdminServer {
     }
     if (e instanceof HttpError) return sendJson(res, e.status, { error: e.message, ...e.extra });
     if (isConfigWriteError(e)) {
-      return sendJson(res, e.code === 'NOT_FOUND' ? 404 : 400, { error: e.summary, issues: e.issues });
+      return sendJson(res, e.code === 'NOT_FOUND' ? 404 : e.code === 'TOO_LARGE' ? 413 : 400, { error: e.summary, issues: e.issues });
     }
     process.stderr.write(`weftd: admin API error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
     sendJson(res, 500, { error: `internal error: ${e instanceof Error ? e.message : String(e)}` });

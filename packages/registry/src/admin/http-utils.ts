@@ -1,7 +1,7 @@
 // Small helpers of the admin API: JSON answers, errors as data, bounded request bodies.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
-export const MAX_BODY_BYTES = 4 * 1024 * 1024;
+import { MAX_ADMIN_BODY_BYTES as MAX_BODY_BYTES } from '@weft/api';
 
 /** An error the admin API answers with its status and `{"error": message, ...extra}`. */
 export class HttpError extends Error {

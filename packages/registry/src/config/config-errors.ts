@@ -13,8 +13,8 @@ const BRAND = Symbol.for('weft.ConfigWriteError');
 export class ConfigWriteError extends Error {
   readonly [BRAND] = true;
   constructor(
-    /** 'INVALID' (400) or 'NOT_FOUND' (404). */
-    readonly code: 'INVALID' | 'NOT_FOUND',
+    /** 'INVALID' (400), 'NOT_FOUND' (404) or 'TOO_LARGE' (413: over a limit of packages/api/src/limits.ts). */
+    readonly code: 'INVALID' | 'NOT_FOUND' | 'TOO_LARGE',
     /** One line saying what happened; the issues say where. */
     readonly summary: string,
     readonly issues: BatchIssue[] = [],
