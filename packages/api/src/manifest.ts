@@ -1,6 +1,6 @@
 // Reading multi-document YAML (or JSON) manifests as `kubectl apply -f` does.
-import { parseAllDocuments } from 'yaml';
-import { ValidationError, type Issue } from './errors.js';
+import { Composer, Lexer, LineCounter, Parser, type CST } from 'yaml';
+import { quote, ValidationError, type Issue } from './errors.js';
 import { validateResource } from './validate.js';
 import type { Resource } from './resources.js';
 
@@ -10,6 +10,75 @@ export interface ManifestDocument {
   resource: Resource;
 }
 
+/** One document of a YAML stream as a plain value; `source` is `file#n`. */
+export interface YamlDocument {
+  source: string;
+  value: unknown;
+}
+
+/**
+ * How deep a YAML document may nest. Istio resources nest about ten levels; the yaml package
+ * composes nodes recursively, and a document of a few thousand `[` runs it out of stack (and
+ * repeated, has crashed the process outright), so deeper input is refused before it is composed.
+ */
+export const MAX_YAML_DEPTH = 64;
+/** How many alias nodes (`*name`) a document may expand: bounds a billion-laughs document. */
+export const MAX_YAML_ALIAS_COUNT = 100;
+
+/**
+ * Parses every document of a YAML (or JSON) stream into plain values. Never throws for bad input:
+ * syntax errors, nesting deeper than MAX_YAML_DEPTH and alias expansion beyond MAX_YAML_ALIAS_COUNT
+ * come back as issues naming `file#n` and the line. Keys become own properties (`__proto__`
+ * included), never the prototype. Empty documents are skipped.
+ */
+export function readYamlDocuments(text: string, file = '-'): { documents: YamlDocument[]; issues: Issue[] } {
+  const lines = new LineCounter();
+  const where = (offset: number) => {
+    const { line, col } = lines.linePos(offset);
+    return `line ${line}, column ${col}`;
+  };
+  const parser = new Parser(lines.addNewLine);
+  lines.addNewLine(0);
+  const tokens: CST.Token[] = [];
+  // Driven token by token so that the nesting is checked while it grows, in time linear in the text.
+  for (const lexeme of new Lexer().lex(text)) {
+    for (const token of parser.next(lexeme)) tokens.push(token);
+    if (parser.stack.length > MAX_YAML_DEPTH) {
+      const n = tokens.filter((t) => t.type === 'document').length + 1;
+      return {
+        documents: [],
+        issues: [{ path: `${file}#${n}`, message: `YAML: nested more than ${MAX_YAML_DEPTH} levels deep at ${where(parser.offset)}; a resource nests far less, so nothing of this input was read` }],
+      };
+    }
+  }
+  for (const token of parser.end()) tokens.push(token);
+  const documents: YamlDocument[] = [];
+  const issues: Issue[] = [];
+  let n = 0;
+  for (const doc of new Composer({ uniqueKeys: true }).compose(tokens)) {
+    const source = `${file}#${++n}`;
+    if (doc.errors.length > 0) {
+      for (const e of doc.errors) issues.push({ path: source, message: `YAML: ${e.message} at ${where(e.pos[0])}` });
+      continue;
+    }
+    let value: unknown;
+    try {
+      value = doc.toJS({ maxAliasCount: MAX_YAML_ALIAS_COUNT });
+    } catch (e) {
+      const aliases = e instanceof ReferenceError && /alias/i.test(e.message);
+      issues.push({
+        path: source,
+        message: aliases
+          ? `YAML: its aliases (*name) expand to more than ${MAX_YAML_ALIAS_COUNT} nodes, which Weft refuses as a resource-exhaustion attack; write the values out instead`
+          : `YAML: ${(e as Error).message}`,
+      });
+      continue;
+    }
+    if (value !== null && value !== undefined) documents.push({ source, value });
+  }
+  return { documents, issues };
+}
+
 /**
  * Parses every document of a manifest and validates it. Empty documents are skipped. Throws one
  * ValidationError listing the problems of every document (each prefixed with file and document
@@ -17,20 +86,10 @@ export interface ManifestDocument {
  * fills metadata.namespace of documents that name none; without it they get DEFAULT_NAMESPACE.
  */
 export function parseManifest(text: string, file = '-', defaultNamespace?: string): ManifestDocument[] {
-  const docs = parseAllDocuments(text, { prettyErrors: true, uniqueKeys: true });
+  const { documents, issues } = readYamlDocuments(text, file);
   const out: ManifestDocument[] = [];
-  const issues: Issue[] = [];
-  let n = 0;
-  for (const doc of Array.isArray(docs) ? docs : [docs]) {
-    n++;
-    const source = `${file}#${n}`;
-    if (doc.errors.length > 0) {
-      for (const e of doc.errors) issues.push({ path: source, message: `YAML: ${e.message.split('\n')[0]}` });
-      continue;
-    }
-    const value: unknown = doc.toJS({ maxAliasCount: 100 });
-    if (value === null || value === undefined) continue;
-    const items = isList(value) ? (value.items as unknown[]) : [value];
+  for (const { source, value } of documents) {
+    const items = isList(value) ? value.items : [value];
     items.forEach((item, k) => {
       const src = isList(value) ? `${source}.items[${k}]` : source;
       try {
@@ -45,15 +104,18 @@ export function parseManifest(text: string, file = '-', defaultNamespace?: strin
   return out;
 }
 
-function isList(v: unknown): v is { kind: 'List'; items: unknown[] } {
-  return typeof v === 'object' && v !== null && (v as { kind?: unknown }).kind === 'List' && Array.isArray((v as { items?: unknown }).items);
+function ownProperty(v: unknown, key: string): unknown {
+  return typeof v === 'object' && v !== null && Object.hasOwn(v, key) ? (v as Record<string, unknown>)[key] : undefined;
 }
 
+function isList(v: unknown): v is { kind: 'List'; items: unknown[] } {
+  return ownProperty(v, 'kind') === 'List' && Array.isArray(ownProperty(v, 'items'));
+}
+
+/** `(Kind name)` for messages; a kind or name that is not plain text is shown quoted and escaped. */
 function describe(doc: unknown): string {
-  const d = doc as { kind?: unknown; metadata?: { name?: unknown } } | null;
-  const kind = typeof d?.kind === 'string' ? d.kind : '?';
-  const name = typeof d?.metadata?.name === 'string' ? d.metadata.name : '?';
-  return `(${kind} ${name})`;
+  const shown = (v: unknown) => (typeof v !== 'string' ? '?' : /^[A-Za-z0-9._-]{1,80}$/.test(v) ? v : quote(v, 40));
+  return `(${shown(ownProperty(doc, 'kind'))} ${shown(ownProperty(ownProperty(doc, 'metadata'), 'name'))})`;
 }
 
 /** A copy of a document with metadata.namespace set when it has none (documents that are not maps are left alone). */
@@ -62,6 +124,6 @@ export function withNamespace(doc: unknown, namespace: string): unknown {
   const d = doc as { metadata?: unknown };
   if (typeof d.metadata !== 'object' || d.metadata === null || Array.isArray(d.metadata)) return doc;
   const meta = d.metadata as { namespace?: unknown };
-  if (meta.namespace !== undefined) return doc;
+  if (Object.hasOwn(meta, 'namespace')) return doc;
   return { ...d, metadata: { ...meta, namespace } };
 }

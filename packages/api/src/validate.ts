@@ -1,9 +1,13 @@
 // Validation of Istio resources: structure first (every field must be one Weft knows; a field Istio
 // has but Weft does not support yet is named as such), then meaning (weights, regexes, subsets).
 // Errors carry the field path, e.g. `spec.http[0].match[0].uri.regex`.
-import { ValidationError, type Issue } from './errors.js';
+//
+// Documents come from JSON.parse and YAML, which make every key an own property (`__proto__`
+// included), so every lookup of a key from the input is an own-property lookup: a field named
+// `constructor` or `__proto__` is the unknown field it is, never a member of Object.prototype.
+import { findUnprintable, quote, ValidationError, type Issue } from './errors.js';
 import { compileIstioRegex } from './regex.js';
-import { isDnsLabel, isDnsSubdomain, toFqdn } from './hosts.js';
+import { hostProblem, isDnsLabel, isDnsSubdomain, labelKeyProblem, labelValueProblem, toFqdn, type HostField } from './hosts.js';
 import {
   DEFAULT_NAMESPACE,
   KINDS,
@@ -13,20 +17,44 @@ import {
   type VirtualService,
 } from './resources.js';
 
+/** Why a string is not acceptable in its field, or undefined. */
+type StringRule = (s: string) => string | undefined;
+
 type Schema =
-  | { t: 'string'; nonEmpty?: boolean }
+  /** `anyText`: any characters (annotation values); otherwise control characters are refused. */
+  | { t: 'string'; nonEmpty?: boolean; rule?: StringRule; anyText?: boolean }
   | { t: 'int'; min?: number; max?: number }
   | { t: 'enum'; values: readonly string[]; unsupported?: readonly string[] }
   | { t: 'array'; of: Schema; nonEmpty?: boolean }
-  | { t: 'map'; of: Schema }
+  /** `key` checks each key; `maxBytes` bounds the UTF-8 size of all keys and string values together. */
+  | { t: 'map'; of: Schema; key?: StringRule; maxBytes?: number }
   | { t: 'object'; fields: Record<string, Schema>; required?: readonly string[]; unsupported?: readonly string[]; ignored?: readonly string[] }
   | { t: 'stringMatch' }
   | { t: 'headerMatch' };
 
+/** Istio's weights are int32. */
+const MAX_WEIGHT = 2 ** 31 - 1;
+/** Kubernetes' bound on all annotations of one object together (TotalAnnotationSizeLimitB). */
+const MAX_ANNOTATIONS_BYTES = 256 * 1024;
+
 const str: Schema = { t: 'string' };
 const nonEmptyStr: Schema = { t: 'string', nonEmpty: true };
+const host = (field: HostField): Schema => ({ t: 'string', rule: (s) => hostProblem(s, field) });
+const dnsLabel = (what: string): Schema => ({
+  t: 'string',
+  nonEmpty: true,
+  rule: (s) => (isDnsLabel(s) ? undefined : `${quote(s)} is not a valid ${what} (at most 63 lower-case letters, digits and '-', starting and ending with a letter or digit)`),
+});
 const port: Schema = { t: 'int', min: 1, max: 65535 };
-const stringMap: Schema = { t: 'map', of: str };
+const labelMap: Schema = { t: 'map', key: labelKeyProblem, of: { t: 'string', rule: labelValueProblem } };
+const annotationMap: Schema = { t: 'map', key: labelKeyProblem, of: { t: 'string', anyText: true }, maxBytes: MAX_ANNOTATIONS_BYTES };
+
+/** Istio's header names (`^[-_A-Za-z0-9]+$`), in lower case as HTTP/2 and Node deliver them. */
+function headerNameProblem(name: string): string | undefined {
+  if (name !== name.toLowerCase()) return 'header names must be lower case';
+  if (!/^[-_a-z0-9]+$/.test(name)) return `${quote(name)} is not a valid header name (letters, digits, '-' and '_')`;
+  return undefined;
+}
 
 const loadBalancer: Schema = {
   t: 'object',
@@ -48,7 +76,7 @@ const trafficPolicy: Schema = {
 
 const destination: Schema = {
   t: 'object',
-  fields: { host: nonEmptyStr, subset: nonEmptyStr, port: { t: 'object', fields: { number: port }, required: ['number'] } },
+  fields: { host: host('destination'), subset: dnsLabel('subset name'), port: { t: 'object', fields: { number: port }, required: ['number'] } },
   required: ['host'],
 };
 
@@ -58,7 +86,7 @@ const httpMatch: Schema = {
     name: str,
     uri: { t: 'stringMatch' },
     method: { t: 'stringMatch' },
-    headers: { t: 'map', of: { t: 'headerMatch' } },
+    headers: { t: 'map', key: headerNameProblem, of: { t: 'headerMatch' } },
     port,
   },
   unsupported: ['scheme', 'authority', 'withoutHeaders', 'queryParams', 'ignoreUriCase', 'sourceLabels', 'sourceNamespace', 'gateways', 'statPrefix'],
@@ -72,7 +100,7 @@ const httpRoute: Schema = {
     route: {
       t: 'array',
       nonEmpty: true,
-      of: { t: 'object', fields: { destination, weight: { t: 'int', min: 0 } }, required: ['destination'], unsupported: ['headers'] },
+      of: { t: 'object', fields: { destination, weight: { t: 'int', min: 0, max: MAX_WEIGHT } }, required: ['destination'], unsupported: ['headers'] },
     },
   },
   required: ['route'],
@@ -86,18 +114,18 @@ const httpRoute: Schema = {
 const SPECS: Record<ResourceKind, Schema> = {
   VirtualService: {
     t: 'object',
-    fields: { hosts: { t: 'array', of: nonEmptyStr, nonEmpty: true }, gateways: { t: 'array', of: nonEmptyStr }, http: { t: 'array', of: httpRoute } },
+    fields: { hosts: { t: 'array', of: host('virtualService'), nonEmpty: true }, gateways: { t: 'array', of: nonEmptyStr }, http: { t: 'array', of: httpRoute } },
     required: ['hosts'],
     unsupported: ['tls', 'tcp', 'exportTo'],
   },
   DestinationRule: {
     t: 'object',
     fields: {
-      host: nonEmptyStr,
+      host: host('destinationRule'),
       trafficPolicy,
       subsets: {
         t: 'array',
-        of: { t: 'object', fields: { name: nonEmptyStr, labels: stringMap, trafficPolicy }, required: ['name'] },
+        of: { t: 'object', fields: { name: dnsLabel('subset name'), labels: labelMap, trafficPolicy }, required: ['name'] },
       },
     },
     required: ['host'],
@@ -107,7 +135,16 @@ const SPECS: Record<ResourceKind, Schema> = {
 
 const metadataSchema: Schema = {
   t: 'object',
-  fields: { name: nonEmptyStr, namespace: nonEmptyStr, labels: stringMap, annotations: stringMap },
+  fields: {
+    name: {
+      t: 'string',
+      nonEmpty: true,
+      rule: (s) => (isDnsSubdomain(s) ? undefined : `${quote(s)} is not a valid name (at most 253 lower-case letters, digits, '-' and '.')`),
+    },
+    namespace: dnsLabel('namespace'),
+    labels: labelMap,
+    annotations: annotationMap,
+  },
   required: ['name'],
   // Set by the server; `weftctl get -o yaml` output can be applied again unchanged.
   ignored: ['resourceVersion', 'creationTimestamp', 'uid', 'generation', 'managedFields', 'selfLink'],
@@ -124,8 +161,26 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
+/** The own property `key` of `o`; undefined when `o` has none (inherited members do not count). */
+function own(o: Record<string, unknown>, key: string): unknown {
+  return Object.hasOwn(o, key) ? o[key] : undefined;
+}
+
+/** `a.b` for plain keys; `a["app.kubernetes.io/name"]` for keys a dot path cannot show unambiguously. */
 function join(path: string, key: string): string {
+  if (!/^[A-Za-z0-9_-]+$/.test(key)) return `${path}[${quote(key)}]`;
   return path ? `${path}.${key}` : key;
+}
+
+/** A message for text with a control character in it, or undefined. Tabs pass when `allowTab`. */
+function unprintableProblem(s: string, allowTab = false): string | undefined {
+  const at = findUnprintable(allowTab ? s.replaceAll('\t', ' ') : s);
+  if (at < 0) return undefined;
+  return `contains the control character ${quote(s[at]!)} at position ${at}; only printable text is accepted here`;
+}
+
+function utf8Length(s: string): number {
+  return new TextEncoder().encode(s).length;
 }
 
 function checkStringMatch(v: unknown, path: string, issues: Issue[], allowEmpty: boolean): void {
@@ -139,28 +194,43 @@ function checkStringMatch(v: unknown, path: string, issues: Issue[], allowEmpty:
     return;
   }
   for (const k of keys) {
+    const value = v[k];
     if (k !== 'exact' && k !== 'prefix' && k !== 'regex') {
       issues.push({ path: join(path, k), message: `unknown field (a StringMatch has exact, prefix or regex)` });
-    } else if (typeof v[k] !== 'string') {
-      issues.push({ path: join(path, k), message: `must be a string, got ${typeName(v[k])}` });
+    } else if (typeof value !== 'string') {
+      issues.push({ path: join(path, k), message: `must be a string, got ${typeName(value)}` });
+    } else {
+      // HTTP carries no control characters other than tab, so such a match could never match.
+      const problem = unprintableProblem(value, true);
+      if (problem) issues.push({ path: join(path, k), message: problem });
     }
   }
-  if (keys.length > 1) issues.push({ path, message: `set exactly one of exact, prefix, regex; got ${keys.join(', ')}` });
-  if (typeof v.regex === 'string') {
+  if (keys.length > 1) issues.push({ path, message: `set exactly one of exact, prefix, regex; got ${keys.map((k) => quote(k)).join(', ')}` });
+  const regex = own(v, 'regex');
+  if (typeof regex === 'string') {
     try {
-      compileIstioRegex(v.regex);
+      compileIstioRegex(regex);
     } catch (e) {
-      issues.push({ path: join(path, 'regex'), message: `invalid regular expression ${JSON.stringify(v.regex)}: ${(e as Error).message}` });
+      issues.push({ path: join(path, 'regex'), message: `invalid regular expression ${quote(regex)}: ${(e as Error).message}` });
     }
   }
 }
 
 function check(v: unknown, schema: Schema, path: string, issues: Issue[]): void {
   switch (schema.t) {
-    case 'string':
-      if (typeof v !== 'string') issues.push({ path, message: `must be a string, got ${typeName(v)}` });
-      else if (schema.nonEmpty && v.length === 0) issues.push({ path, message: 'must not be empty' });
+    case 'string': {
+      if (typeof v !== 'string') {
+        issues.push({ path, message: `must be a string, got ${typeName(v)}` });
+        return;
+      }
+      if (schema.nonEmpty && v.length === 0) {
+        issues.push({ path, message: 'must not be empty' });
+        return;
+      }
+      const problem = (schema.anyText ? undefined : unprintableProblem(v)) ?? schema.rule?.(v);
+      if (problem) issues.push({ path, message: problem });
       return;
+    }
     case 'int':
       if (typeof v !== 'number' || !Number.isInteger(v)) {
         issues.push({ path, message: `must be an integer, got ${typeof v === 'number' ? v : typeName(v)}` });
@@ -173,7 +243,7 @@ function check(v: unknown, schema: Schema, path: string, issues: Issue[]): void 
     case 'enum':
       if (typeof v !== 'string') issues.push({ path, message: `must be one of ${schema.values.join(', ')}; got ${typeName(v)}` });
       else if (schema.unsupported?.includes(v)) issues.push({ path, message: `${v} is not supported by Weft yet (supported: ${schema.values.join(', ')})` });
-      else if (!schema.values.includes(v)) issues.push({ path, message: `unknown value ${JSON.stringify(v)}; must be one of ${schema.values.join(', ')}` });
+      else if (!schema.values.includes(v)) issues.push({ path, message: `unknown value ${quote(v)}; must be one of ${schema.values.join(', ')}` });
       return;
     case 'array':
       if (!Array.isArray(v)) {
@@ -183,13 +253,23 @@ function check(v: unknown, schema: Schema, path: string, issues: Issue[]): void 
       if (schema.nonEmpty && v.length === 0) issues.push({ path, message: 'must not be empty' });
       v.forEach((item, i) => check(item, schema.of, `${path}[${i}]`, issues));
       return;
-    case 'map':
+    case 'map': {
       if (!isPlainObject(v)) {
         issues.push({ path, message: `must be a map, got ${typeName(v)}` });
         return;
       }
-      for (const [k, item] of Object.entries(v)) check(item, schema.of, join(path, k), issues);
+      let bytes = 0;
+      for (const [k, item] of Object.entries(v)) {
+        const keyProblem = k === '__proto__' ? 'the key __proto__ is not allowed (JavaScript reads it as the prototype of the map)' : schema.key?.(k);
+        if (keyProblem) issues.push({ path: join(path, k), message: keyProblem });
+        check(item, schema.of, join(path, k), issues);
+        if (schema.maxBytes !== undefined) bytes += utf8Length(k) + (typeof item === 'string' ? utf8Length(item) : 0);
+      }
+      if (schema.maxBytes !== undefined && bytes > schema.maxBytes) {
+        issues.push({ path, message: `keys and values take ${bytes} bytes together; at most ${schema.maxBytes} are allowed` });
+      }
       return;
+    }
     case 'stringMatch':
       checkStringMatch(v, path, issues, false);
       return;
@@ -202,7 +282,7 @@ function check(v: unknown, schema: Schema, path: string, issues: Issue[]): void 
         return;
       }
       for (const [k, item] of Object.entries(v)) {
-        const sub = schema.fields[k];
+        const sub = Object.hasOwn(schema.fields, k) ? schema.fields[k] : undefined;
         if (sub) check(item, sub, join(path, k), issues);
         else if (schema.unsupported?.includes(k)) issues.push({ path: join(path, k), message: 'this Istio field is not supported by Weft yet' });
         else if (!schema.ignored?.includes(k)) {
@@ -210,7 +290,8 @@ function check(v: unknown, schema: Schema, path: string, issues: Issue[]): void 
         }
       }
       for (const r of schema.required ?? []) {
-        if (v[r] === undefined || v[r] === null) issues.push({ path: join(path, r), message: 'is required' });
+        const value = own(v, r);
+        if (value === undefined || value === null) issues.push({ path: join(path, r), message: 'is required' });
       }
       return;
     }
@@ -219,20 +300,10 @@ function check(v: unknown, schema: Schema, path: string, issues: Issue[]): void 
 
 function checkVirtualService(vs: VirtualService, issues: Issue[]): void {
   const spec = vs.spec;
-  spec.hosts?.forEach((h, i) => {
-    if (typeof h === 'string' && h.includes('*')) issues.push({ path: `spec.hosts[${i}]`, message: 'wildcard hosts are not supported by Weft yet' });
-  });
   spec.gateways?.forEach((g, i) => {
-    if (g !== 'mesh') issues.push({ path: `spec.gateways[${i}]`, message: `only the reserved gateway "mesh" is supported, got ${JSON.stringify(g)}` });
+    if (g !== 'mesh') issues.push({ path: `spec.gateways[${i}]`, message: `only the reserved gateway "mesh" is supported, got ${quote(g)}` });
   });
   spec.http?.forEach((route, r) => {
-    route.match?.forEach((m, j) => {
-      for (const name of Object.keys(m.headers ?? {})) {
-        if (name !== name.toLowerCase()) {
-          issues.push({ path: `spec.http[${r}].match[${j}].headers.${name}`, message: 'header names must be lower case' });
-        }
-      }
-    });
     const dests = route.route ?? [];
     if (dests.length > 1) {
       const total = dests.reduce((s, d) => s + (typeof d.weight === 'number' ? d.weight : 0), 0);
@@ -246,14 +317,9 @@ function checkVirtualService(vs: VirtualService, issues: Issue[]): void {
 function checkDestinationRule(dr: DestinationRule, issues: Issue[]): void {
   const seen = new Set<string>();
   dr.spec.subsets?.forEach((s, i) => {
-    if (typeof s.name !== 'string') return;
-    if (!isDnsLabel(s.name)) issues.push({ path: `spec.subsets[${i}].name`, message: `${JSON.stringify(s.name)} is not a valid subset name (lower-case letters, digits and '-')` });
-    if (seen.has(s.name)) issues.push({ path: `spec.subsets[${i}].name`, message: `duplicate subset ${JSON.stringify(s.name)}` });
+    if (seen.has(s.name)) issues.push({ path: `spec.subsets[${i}].name`, message: `duplicate subset ${quote(s.name)}` });
     seen.add(s.name);
   });
-  if (typeof dr.spec.host === 'string' && dr.spec.host.includes('*')) {
-    issues.push({ path: 'spec.host', message: 'wildcard hosts are not supported by Weft yet' });
-  }
 }
 
 /**
@@ -263,41 +329,41 @@ function checkDestinationRule(dr: DestinationRule, issues: Issue[]): void {
 export function validateResource(doc: unknown, source?: string): Resource {
   const issues: Issue[] = [];
   if (!isPlainObject(doc)) throw new ValidationError([{ path: '', message: `a resource must be a map, got ${typeName(doc)}` }], source);
-  const kindInfo = KINDS.find((k) => k.kind === doc.kind);
-  if (typeof doc.kind !== 'string') issues.push({ path: 'kind', message: 'is required' });
-  else if (!kindInfo) issues.push({ path: 'kind', message: `unsupported kind ${JSON.stringify(doc.kind)}; supported: ${KINDS.map((k) => k.kind).join(', ')}` });
-  if (typeof doc.apiVersion !== 'string') issues.push({ path: 'apiVersion', message: 'is required' });
+  const kind = own(doc, 'kind');
+  const apiVersion = own(doc, 'apiVersion');
+  const metadata = own(doc, 'metadata');
+  const spec = own(doc, 'spec');
+  const kindInfo = KINDS.find((k) => k.kind === kind);
+  if (typeof kind !== 'string') issues.push({ path: 'kind', message: 'is required' });
+  else if (!kindInfo) issues.push({ path: 'kind', message: `unsupported kind ${quote(kind)}; supported: ${KINDS.map((k) => k.kind).join(', ')}` });
+  if (typeof apiVersion !== 'string') issues.push({ path: 'apiVersion', message: 'is required' });
   else if (kindInfo) {
     const ok = kindInfo.apiVersions.map((v) => `${kindInfo.group}/${v}`);
-    if (!ok.includes(doc.apiVersion)) issues.push({ path: 'apiVersion', message: `${JSON.stringify(doc.apiVersion)} is not an apiVersion of ${kindInfo.kind}; use one of ${ok.join(', ')}` });
+    if (!ok.includes(apiVersion)) issues.push({ path: 'apiVersion', message: `${quote(apiVersion)} is not an apiVersion of ${kindInfo.kind}; use one of ${ok.join(', ')}` });
   }
   for (const k of Object.keys(doc)) {
-    if (!['apiVersion', 'kind', 'metadata', 'spec', 'status'].includes(k)) issues.push({ path: k, message: 'unknown field (a resource has apiVersion, kind, metadata, spec)' });
+    if (!['apiVersion', 'kind', 'metadata', 'spec', 'status'].includes(k)) issues.push({ path: join('', k), message: 'unknown field (a resource has apiVersion, kind, metadata, spec)' });
   }
-  if (doc.metadata === undefined) issues.push({ path: 'metadata', message: 'is required' });
-  else check(doc.metadata, metadataSchema, 'metadata', issues);
-  const meta = isPlainObject(doc.metadata) ? doc.metadata : {};
-  if (typeof meta.name === 'string' && meta.name && !isDnsSubdomain(meta.name)) {
-    issues.push({ path: 'metadata.name', message: `${JSON.stringify(meta.name)} is not a valid name (lower-case letters, digits, '-' and '.')` });
-  }
-  if (typeof meta.namespace === 'string' && meta.namespace && !isDnsLabel(meta.namespace)) {
-    issues.push({ path: 'metadata.namespace', message: `${JSON.stringify(meta.namespace)} is not a valid namespace` });
-  }
+  if (metadata === undefined) issues.push({ path: 'metadata', message: 'is required' });
+  else check(metadata, metadataSchema, 'metadata', issues);
   if (kindInfo) {
-    if (doc.spec === undefined) issues.push({ path: 'spec', message: 'is required' });
-    else check(doc.spec, SPECS[kindInfo.kind], 'spec', issues);
+    if (spec === undefined) issues.push({ path: 'spec', message: 'is required' });
+    else check(spec, SPECS[kindInfo.kind], 'spec', issues);
   }
   if (issues.length === 0) {
+    const meta = metadata as Record<string, unknown>;
+    const labels = own(meta, 'labels') as Record<string, string> | undefined;
+    const annotations = own(meta, 'annotations') as Record<string, string> | undefined;
     const resource = {
-      apiVersion: doc.apiVersion as string,
+      apiVersion,
       kind: kindInfo!.kind,
       metadata: {
-        name: meta.name as string,
-        namespace: (meta.namespace as string | undefined) ?? DEFAULT_NAMESPACE,
-        ...(meta.labels ? { labels: meta.labels as Record<string, string> } : {}),
-        ...(meta.annotations ? { annotations: meta.annotations as Record<string, string> } : {}),
+        name: own(meta, 'name') as string,
+        namespace: (own(meta, 'namespace') as string | undefined) ?? DEFAULT_NAMESPACE,
+        ...(labels ? { labels } : {}),
+        ...(annotations ? { annotations } : {}),
       },
-      spec: doc.spec,
+      spec,
     } as Resource;
     if (resource.kind === 'VirtualService') checkVirtualService(resource, issues);
     else checkDestinationRule(resource, issues);
