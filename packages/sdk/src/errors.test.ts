@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { WeftError, isWeftError, isWeftErrorCode, noHealthyUpstream } from './errors.js';
+import { WeftError, envoyLocalReply, isWeftError, isWeftErrorCode, noHealthyUpstream } from './errors.js';
 
 describe('WeftError', () => {
   it('carries code, edge status and Envoy flag', () => {
@@ -22,5 +22,20 @@ describe('WeftError', () => {
     expect(isWeftError(foreign)).to.equal(true);
     expect(isWeftErrorCode(foreign, 'UPSTREAM_RESET')).to.equal(true);
     expect(isWeftErrorCode(foreign, 'NO_ROUTE')).to.equal(false);
+  });
+
+  it("knows Envoy's local reply for failures Envoy answers, and none for the caller's own mistakes", () => {
+    expect(envoyLocalReply(noHealthyUpstream('x'))).to.deep.equal({ status: 503, flag: 'UH', body: 'no healthy upstream' });
+    expect(envoyLocalReply(new WeftError('UPSTREAM_CONNECT_FAILURE', 'x'))).to.deep.equal({
+      status: 503,
+      flag: 'UF',
+      body: 'upstream connect error or disconnect/reset before headers. reset reason: connection failure',
+    });
+    expect(envoyLocalReply(new WeftError('UPSTREAM_RESET', 'x'))?.body).to.match(/reset reason: connection termination$/);
+    expect(envoyLocalReply(new WeftError('NO_ROUTE', 'x'))).to.deep.equal({ status: 404, flag: 'NR', body: '' });
+    expect(envoyLocalReply(new WeftError('EXTERNAL_HOST_BLOCKED', 'x'))).to.deep.equal({ status: 502, flag: '', body: '' });
+    for (const code of ['INVALID_ARGUMENT', 'MESH_CLOSED', 'REDIRECT_FAILED'] as const) {
+      expect(envoyLocalReply(new WeftError(code, 'x')), code).to.equal(undefined);
+    }
   });
 });

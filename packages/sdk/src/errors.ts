@@ -10,31 +10,47 @@ export type WeftErrorCode =
   | 'NO_ROUTE'
   | 'UPSTREAM_CONNECT_FAILURE'
   | 'UPSTREAM_RESET'
+  | 'EXTERNAL_HOST_BLOCKED'
   | 'CONTROL_PLANE_UNAVAILABLE'
+  | 'REDIRECT_FAILED'
   | 'INVALID_ARGUMENT'
   | 'MESH_CLOSED';
 
 interface CodeInfo {
   status: number;
+  /** Envoy's %RESPONSE_FLAGS% for it; '' where Envoy logs none ('-'). */
   flag: string;
+  /**
+   * The body of the local reply Envoy sends in its place (text/plain), or undefined for failures that
+   * are not an upstream's answer (bad arguments, a closed mesh, a failed redirect): those always reject.
+   */
+  envoyBody: string | undefined;
 }
 
-/** Edge status and Envoy response flag of each code. */
+const CONNECT_FAILURE_BODY = 'upstream connect error or disconnect/reset before headers. reset reason: connection failure';
+const RESET_BODY = 'upstream connect error or disconnect/reset before headers. reset reason: connection termination';
+
+/** Edge status, Envoy response flag and Envoy's local reply of each code. */
 const CODE_INFO: Readonly<Record<WeftErrorCode, CodeInfo>> = {
-  NO_HEALTHY_UPSTREAM: { status: 503, flag: 'UH' },
-  NO_ROUTE: { status: 404, flag: 'NR' },
-  UPSTREAM_CONNECT_FAILURE: { status: 503, flag: 'UF' },
-  UPSTREAM_RESET: { status: 503, flag: 'UR' },
-  CONTROL_PLANE_UNAVAILABLE: { status: 503, flag: 'UH' },
-  INVALID_ARGUMENT: { status: 400, flag: '' },
-  MESH_CLOSED: { status: 503, flag: 'LR' },
+  NO_HEALTHY_UPSTREAM: { status: 503, flag: 'UH', envoyBody: 'no healthy upstream' },
+  // Envoy's route_not_found: 404 with an empty body.
+  NO_ROUTE: { status: 404, flag: 'NR', envoyBody: '' },
+  UPSTREAM_CONNECT_FAILURE: { status: 503, flag: 'UF', envoyBody: CONNECT_FAILURE_BODY },
+  UPSTREAM_RESET: { status: 503, flag: 'UR', envoyBody: RESET_BODY },
+  // Istio's REGISTRY_ONLY: the `block_all` route's direct response, 502 with no body and no flag
+  // (access log: `502 - direct_response`, destination BlackHoleCluster).
+  EXTERNAL_HOST_BLOCKED: { status: 502, flag: '', envoyBody: '' },
+  CONTROL_PLANE_UNAVAILABLE: { status: 503, flag: 'UH', envoyBody: 'no healthy upstream' },
+  REDIRECT_FAILED: { status: 502, flag: '', envoyBody: undefined },
+  INVALID_ARGUMENT: { status: 400, flag: '', envoyBody: undefined },
+  MESH_CLOSED: { status: 503, flag: 'LR', envoyBody: undefined },
 };
 
 export class WeftError extends Error {
   readonly [WEFT_ERROR_BRAND] = true;
   /** HTTP status an edge (a gateway, a server relaying the failure) answers with. */
   readonly status: number;
-  /** Envoy response flag, e.g. `UH` (no healthy upstream). */
+  /** Envoy response flag, e.g. `UH` (no healthy upstream); '' where Envoy logs none. */
   readonly flag: string;
 
   constructor(
@@ -56,6 +72,20 @@ export function isWeftError(e: unknown): e is WeftError {
 /** True when `e` is a WeftError with the given code. */
 export function isWeftErrorCode(e: unknown, code: WeftErrorCode): e is WeftError {
   return isWeftError(e) && e.code === code;
+}
+
+/** What Envoy would answer instead of this failure, or undefined when the failure is not an upstream answer. */
+export interface EnvoyLocalReply {
+  status: number;
+  /** '' where Envoy logs none. */
+  flag: string;
+  body: string;
+}
+
+export function envoyLocalReply(e: WeftError): EnvoyLocalReply | undefined {
+  const info = CODE_INFO[e.code];
+  if (info === undefined || info.envoyBody === undefined) return undefined;
+  return { status: info.status, flag: info.flag, body: info.envoyBody };
 }
 
 export function noHealthyUpstream(host: string, subset?: string): WeftError {

@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { toFqdn, type ConfigUpdateMsg, type EndpointMsg, type EndpointsUpdateMsg } from '@weft/api';
 import { ClusterDirectory } from './client/clusters.js';
 import { closeOnSignals, forgetOnSignals } from './lifecycle/signals.js';
+import { egressStage } from './client/egress-stage.js';
 import { fetchEdge } from './client/fetch-edge.js';
 import { pickStage } from './client/pick-stage.js';
 import { compose, type Handler, type Layer } from './client/pipeline.js';
@@ -103,13 +104,14 @@ export class Mesh extends EventEmitter {
     const checkOpen = (): void => {
       if (this.closing) throw new WeftError('MESH_CLOSED', 'the mesh is closed');
     };
-    this.fetch = fetchEdge(this.handler, targets, checkOpen);
+    this.fetch = fetchEdge(this.handler, targets, checkOpen, o.fetchErrors);
     this.request = requestEdge(this.handler, targets, checkOpen);
   }
 
   /** The stages between the edges and the transport, in order (see client/pipeline.ts). */
   private buildPipeline(): Layer[] {
     return [
+      egressStage({ mode: this.options.outboundTrafficPolicy.mode, config: () => this.config, clusters: this.clusters, awaitHost: (host) => this.awaitHost(host) }),
       routeStage({ config: () => this.config }),
       pickStage({ clusters: this.clusters, awaitHost: (host) => this.awaitHost(host) }),
     ];

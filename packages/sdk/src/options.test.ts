@@ -13,7 +13,11 @@ describe('resolveOptions', () => {
       controlPlane: '127.0.0.1:15010',
       initialTimeoutMs: 10000,
       discoveryTimeoutMs: 5000,
+      fetchErrors: 'reject',
+      outboundTrafficPolicy: { mode: 'ALLOW_ANY' },
     });
+    const chosen = resolveOptions({ service: 'ok', controlPlane: 'a:1', fetchErrors: 'status', outboundTrafficPolicy: { mode: 'REGISTRY_ONLY' } }, {});
+    expect(chosen).to.deep.include({ fetchErrors: 'status', outboundTrafficPolicy: { mode: 'REGISTRY_ONLY' } });
     expect(resolveOptions({ service: 'ratings', controlPlane: 'weftd:1' }, {}).workloadName).to.equal('ratings');
   });
 
@@ -31,6 +35,9 @@ describe('resolveOptions', () => {
       [{ service: 'ok', controlPlane: 'a:1', namespace: 'Not OK' }, /options\.namespace/],
       [{ service: 'ok', controlPlane: 'a:1', initialTimeoutMs: -1 }, /options\.initialTimeoutMs/],
       [{ service: 'ok', controlPlane: 'a:1', labels: { version: 2 } }, /options\.labels\.version/],
+      [{ service: 'ok', controlPlane: 'a:1', fetchErrors: 'throw' }, /options\.fetchErrors must be 'reject'/],
+      [{ service: 'ok', controlPlane: 'a:1', outboundTrafficPolicy: 'REGISTRY_ONLY' }, /options\.outboundTrafficPolicy\.mode/],
+      [{ service: 'ok', controlPlane: 'a:1', outboundTrafficPolicy: { mode: 'registry_only' } }, /options\.outboundTrafficPolicy\.mode/],
     ];
     for (const [opts, message] of cases) {
       expect(() => resolveOptions(opts as never, {}), JSON.stringify(opts))

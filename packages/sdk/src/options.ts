@@ -1,5 +1,7 @@
 // createMesh options: checked once, defaults filled in, bad values rejected with the option's name.
 import { DEFAULT_GRPC_PORT, isDnsLabel } from '@weft/api';
+import type { OutboundTrafficPolicyMode } from './client/egress-stage.js';
+import type { FetchErrorMode } from './client/fetch-edge.js';
 import { invalidArgument } from './errors.js';
 
 export interface MeshOptions {
@@ -30,6 +32,18 @@ export interface MeshOptions {
    * process ends. Default ['SIGTERM'], what orchestrators send; [] opts out.
    */
   shutdownSignals?: NodeJS.Signals[];
+  /**
+   * How mesh.fetch reports a failure of the mesh (no healthy upstream, connect failure, ...).
+   * 'reject' (default), as fetch does: a TypeError('fetch failed') whose `cause` is the WeftError.
+   * 'status', as Envoy does: a Response with Envoy's status and body and the flag in `x-weft-response-flags`.
+   */
+  fetchErrors?: FetchErrorMode;
+  /**
+   * Istio's meshConfig.outboundTrafficPolicy for hosts that are not mesh services. `ALLOW_ANY`
+   * (default) sends them out as addressed (DNS, TLS for https); `REGISTRY_ONLY` refuses them
+   * (EXTERNAL_HOST_BLOCKED, 502 like Istio's BlackHoleCluster).
+   */
+  outboundTrafficPolicy?: { mode: OutboundTrafficPolicyMode };
 }
 
 export interface ResolvedOptions {
@@ -45,6 +59,8 @@ export interface ResolvedOptions {
   drainTimeoutMs: number;
   keepaliveMs: number;
   shutdownSignals: NodeJS.Signals[];
+  fetchErrors: FetchErrorMode;
+  outboundTrafficPolicy: { mode: OutboundTrafficPolicyMode };
 }
 
 function positive(name: string, v: number | undefined, dflt: number): number {
@@ -87,7 +103,21 @@ export function resolveOptions(o: MeshOptions, env: NodeJS.ProcessEnv = process.
     drainTimeoutMs: positive('drainTimeoutMs', o.drainTimeoutMs, 5_000),
     keepaliveMs: positive('keepaliveMs', o.keepaliveMs, 10_000),
     shutdownSignals: signalsOption(o.shutdownSignals),
+    fetchErrors: fetchErrorsOption(o.fetchErrors),
+    outboundTrafficPolicy: { mode: outboundModeOption(o.outboundTrafficPolicy) },
   };
+}
+
+function fetchErrorsOption(v: unknown): FetchErrorMode {
+  if (v === undefined || v === 'reject' || v === 'status') return v ?? 'reject';
+  throw invalidArgument(`options.fetchErrors must be 'reject' (fetch's TypeError) or 'status' (Envoy's answer as a Response), got ${JSON.stringify(v)}`);
+}
+
+function outboundModeOption(v: unknown): OutboundTrafficPolicyMode {
+  if (v === undefined) return 'ALLOW_ANY';
+  const mode = typeof v === 'object' && v !== null ? (v as { mode?: unknown }).mode : undefined;
+  if (mode === 'ALLOW_ANY' || mode === 'REGISTRY_ONLY') return mode;
+  throw invalidArgument(`options.outboundTrafficPolicy.mode must be 'ALLOW_ANY' or 'REGISTRY_ONLY' (Istio's names), got ${JSON.stringify(v)}`);
 }
 
 function signalsOption(v: unknown): NodeJS.Signals[] {

@@ -23,6 +23,11 @@ export interface Cluster {
 export class HostView {
   /** False until weftd has answered for this host at least once. */
   known = false;
+  /**
+   * True once weftd has listed at least one endpoint: the host is a mesh service for the rest of the
+   * process, even when every endpoint is gone (the egress stage keeps it from going to DNS).
+   */
+  hadEndpoints = false;
   endpoints: readonly Endpoint[] = [];
   /** subset name ('' = whole host) → service port (0 = any) → cluster. */
   readonly clusters = new Map<string, Map<number, Cluster>>();
@@ -42,6 +47,16 @@ export class ClusterDirectory {
       this.hosts.set(host, v);
     }
     return v;
+  }
+
+  /** True when weftd has answered for the host; does not create a view. */
+  isKnown(host: string): boolean {
+    return this.hosts.get(host)?.known === true;
+  }
+
+  /** True when weftd has ever listed an endpoint of the host; does not create a view. */
+  hadEndpoints(host: string): boolean {
+    return this.hosts.get(host)?.hadEndpoints === true;
   }
 
   knownHosts(): HostView[] {
@@ -110,6 +125,7 @@ export class ClusterDirectory {
     }
     view.endpoints = next;
     view.known = true;
+    if (next.length > 0) view.hadEndpoints = true;
     this.rebuild(view);
     const stillThere = new Set(next.map((e) => e.origin));
     return [...previous.values()].map((e) => e.origin).filter((o) => !stillThere.has(o));

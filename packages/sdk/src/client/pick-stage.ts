@@ -3,9 +3,12 @@
 // until the response body closes (ended, failed or destroyed) or the request fails.
 // A host the client has no view of yet (first request to it) is subscribed, and the request waits,
 // bounded, for weftd's answer; concurrent first requests share that wait (see Mesh.awaitHost).
+// A request outside the mesh (req.external) gets the endpoint of its origin as written: Istio's
+// PassthroughCluster, no balancing.
 import type { Readable } from 'node:stream';
-import { passthroughEndpoint, type Endpoint } from '../balancer/endpoint.js';
+import type { Endpoint } from '../balancer/endpoint.js';
 import { noHealthyUpstream } from '../errors.js';
+import { unlessAborted } from './abortable.js';
 import type { ClusterDirectory, HostView } from './clusters.js';
 import type { Handler, Layer, OutboundRequest, OutboundResponse } from './pipeline.js';
 
@@ -27,8 +30,22 @@ function releaseOnClose(this: TrackedBody): void {
   }
 }
 
+/** Distinct external origins whose endpoint objects are kept; past it the map restarts. */
+const MAX_EXTERNAL_ENDPOINTS = 1024;
+
 export function pickStage(deps: PickStageDeps): Layer {
-  const passthrough = new Map<string, Endpoint>();
+  const external = new Map<string, Endpoint>();
+  const externalEndpoint = (req: OutboundRequest): Endpoint => {
+    const t = req.target;
+    const key = t.scheme === 'https' ? 'https://' + t.authority : t.authority;
+    let ep = external.get(key);
+    if (!ep) {
+      ep = externalEndpointOf(t.scheme, t.host, t.servicePort ?? (t.scheme === 'https' ? 443 : 80));
+      if (external.size >= MAX_EXTERNAL_ENDPOINTS) external.clear();
+      external.set(key, ep);
+    }
+    return ep;
+  };
   return (next: Handler) => {
     const send = async (req: OutboundRequest, ep: Endpoint): Promise<OutboundResponse> => {
       ep.outstanding++;
@@ -58,19 +75,12 @@ export function pickStage(deps: PickStageDeps): Layer {
     };
 
     const afterDiscovery = async (req: OutboundRequest, view: HostView): Promise<OutboundResponse> => {
-      await deps.awaitHost(view.host);
+      await unlessAborted(deps.awaitHost(view.host), req.signal);
       return send(req, pickFrom(req, view));
     };
 
     return (req) => {
-      if (req.target.passthrough) {
-        let ep = passthrough.get(req.target.authority);
-        if (!ep) {
-          ep = passthroughEndpoint(req.target.host, req.target.servicePort ?? 80);
-          passthrough.set(req.target.authority, ep);
-        }
-        return send(req, ep);
-      }
+      if (req.external) return send(req, externalEndpoint(req));
       const view = deps.clusters.view(req.route!.host);
       if (!view.known) return afterDiscovery(req, view);
       let ep: Endpoint;
@@ -81,5 +91,21 @@ export function pickStage(deps: PickStageDeps): Layer {
       }
       return send(req, ep);
     };
+  };
+}
+
+/** An origin outside the mesh: no labels, no identity. */
+function externalEndpointOf(scheme: 'http' | 'https', host: string, port: number): Endpoint {
+  return {
+    origin: `${scheme}://${host.includes(':') ? `[${host}]` : host}:${port}`,
+    address: host,
+    port,
+    protocol: scheme,
+    servicePort: port,
+    instanceId: '',
+    workloadName: '',
+    serviceAccount: '',
+    labels: {},
+    outstanding: 0,
   };
 }

@@ -9,6 +9,7 @@ import { EMPTY_CONFIG } from '../config/compiled.js';
 import { resourceMsg } from '../config/test-resources.js';
 import { isWeftErrorCode } from '../errors.js';
 import { ClusterDirectory } from './clusters.js';
+import { egressStage, type OutboundTrafficPolicyMode } from './egress-stage.js';
 import { fetchEdge } from './fetch-edge.js';
 import { pickStage } from './pick-stage.js';
 import { compose } from './pipeline.js';
@@ -49,9 +50,12 @@ describe('client pipeline over real sockets', () => {
   let config: CompiledConfig;
   let awaited: string[];
 
-  function edges() {
+  function edges(mode: OutboundTrafficPolicyMode = 'ALLOW_ANY') {
+    const awaitHost = async (h: string) => {
+      awaited.push(h);
+    };
     const handler = compose(
-      [routeStage({ config: () => config }), pickStage({ clusters, awaitHost: async (h) => { awaited.push(h); } })],
+      [egressStage({ mode, config: () => config, clusters, awaitHost }), routeStage({ config: () => config }), pickStage({ clusters, awaitHost })],
       transport.handler,
     );
     const targets = new TargetParser('bookinfo');
@@ -98,11 +102,14 @@ describe('client pipeline over real sockets', () => {
     expect(((await r.body.json()) as { name: string }).name).to.equal('v2');
   });
 
-  it('mesh.fetch returns an undici Response with status, multi-value headers and body', async () => {
+  it("mesh.fetch returns the platform's Response with status, multi-value headers, body and url", async () => {
     fakes = [await fakeEndpoint('only')];
     clusters.setEndpoints(HOST, [instance('a', fakes[0]!.port, 'v1')]);
     const { fetch } = edges();
     const res = await fetch('http://ratings/x', { method: 'POST', body: 'hi', headers: { 'end-user': 'ann' } });
+    expect(res).to.be.instanceOf(globalThis.Response);
+    expect(res.url).to.equal('http://ratings/x');
+    expect(res.redirected).to.equal(false);
     expect(res.status).to.equal(200);
     expect(res.headers.get('x-served-by')).to.equal('only');
     expect(res.headers.getSetCookie()).to.deep.equal(['a=1', 'b=2']);
@@ -153,5 +160,25 @@ describe('client pipeline over real sockets', () => {
     const e = await request('http://details/').catch((err: unknown) => err);
     expect(awaited).to.deep.equal(['details.bookinfo.svc.cluster.local']);
     expect(isWeftErrorCode(e, 'NO_HEALTHY_UPSTREAM')).to.equal(true);
+  });
+
+  it('keeps a host whose endpoints all left a mesh service (no DNS), and refuses outside hosts under REGISTRY_ONLY', async () => {
+    const ns = 'shop.bookinfo.svc.cluster.local';
+    fakes = [await fakeEndpoint('shop')];
+    clusters.setEndpoints(ns, [instance('a', fakes[0]!.port, 'v1')]);
+    const { request } = edges();
+    expect(((await (await request('http://shop.bookinfo/')).body.json()) as { name: string }).name).to.equal('shop');
+    clusters.setEndpoints(ns, []);
+    const gone = await request('http://shop.bookinfo/').catch((e: unknown) => e);
+    expect(isWeftErrorCode(gone, 'NO_HEALTHY_UPSTREAM'), String(gone)).to.equal(true);
+
+    const strict = edges('REGISTRY_ONLY');
+    const blocked = await strict.request('http://10.0.0.1/').catch((e: unknown) => e);
+    expect(isWeftErrorCode(blocked, 'EXTERNAL_HOST_BLOCKED'), String(blocked)).to.equal(true);
+    expect((blocked as { status: number }).status).to.equal(502);
+    // Loopback never passes a sidecar, so REGISTRY_ONLY leaves it alone.
+    const local = await strict.request(`http://127.0.0.1:${fakes[0]!.port}/`);
+    expect(local.statusCode).to.equal(200);
+    await local.body.text();
   });
 });

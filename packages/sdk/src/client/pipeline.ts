@@ -1,21 +1,28 @@
 // The client pipeline: one Layer shape, composed once per mesh into a single Handler that both edges
 // (mesh.fetch and mesh.request) call.
 //
-//   edge (fetch | request): parse the URL (cached), lower-case the headers, build an OutboundRequest
+//   edge (fetch | request): parse the URL (cached), lower-case the headers, build an OutboundRequest;
+//              mesh.fetch follows redirects by calling the whole chain again for each hop
 //     │
 //     ▼
+//   egress     mesh service or outside the mesh? Settles `dns` names by weftd's view and the config
+//              (waiting, bounded, for weftd's first answer); sets req.external. Outside the mesh:
+//              ALLOW_ANY passes on, REGISTRY_ONLY fails EXTERNAL_HOST_BLOCKED (Istio's BlackHoleCluster)
 //   route      VirtualService of target.fqdn → first matching http route → weighted destination;
-//              sets req.route (RouteDecision {host, subset, port, routeName}); NO_ROUTE when none matches
+//              sets req.route (RouteDecision {host, subset, port, routeName}); NO_ROUTE when none
+//              matches. External requests pass untouched (req.route stays undefined)
 //   [fault]    later: delay / abort (reads req.route)
 //   [mirror]   later: fire-and-forget copy to another RouteDecision
 //   [timeout]  later: one deadline over all attempts (an AbortSignal on req)
 //   [retry]    later: calls `next` again for another attempt; everything below runs once per attempt
 //   pick       cluster (host, subset, port) → its current Picker → req.endpoint; NO_HEALTHY_UPSTREAM when
-//              empty; counts the request as outstanding on the endpoint until the response body ends
+//              empty; counts the request as outstanding on the endpoint until the response body ends.
+//              External requests get the endpoint of their origin as written (Istio's PassthroughCluster)
 //   [breaker]  later: connection-pool limits / outlier detection (reads req.endpoint)
 //   [telemetry] later: one span and metrics per attempt
 //   transport  terminal: undici Pool per endpoint origin (keep-alive), pool.request(); errors → WeftError
-//              (later: mTLS dispatcher per endpoint identity)
+//              (later: mTLS dispatcher per endpoint identity). External origins have their own
+//              bounded set of pools, with TLS for https as undici does it
 //
 // A stage is `(next) => (req) => Promise<res>`: it may read or set fields of req, call next zero or
 // more times, and wrap or replace the response. Stages must not parse config per request: what they
@@ -37,7 +44,12 @@ export interface OutboundRequest {
   headers: OutboundHeaders;
   body: OutboundBody;
   signal: AbortSignal | undefined;
-  /** Set by the route stage. */
+  /**
+   * False: a mesh service, routed and balanced. True: outside the mesh, sent to the origin as written.
+   * The edge sets it for IP literals and localhost; the egress stage settles `dns` names.
+   */
+  external?: boolean;
+  /** Set by the route stage (mesh requests only). */
   route: RouteDecision | undefined;
   /** Set by the pick stage. */
   endpoint: Endpoint | undefined;
@@ -45,6 +57,8 @@ export interface OutboundRequest {
 
 export interface OutboundResponse {
   statusCode: number;
+  /** The reason phrase, when the transport has it. */
+  statusText?: string;
   headers: Record<string, string | string[] | undefined>;
   /** undici's BodyReadable in practice: a Readable with .json(), .text(), .arrayBuffer(). */
   body: Readable & { text(): Promise<string>; json(): Promise<unknown>; arrayBuffer(): Promise<ArrayBuffer> };

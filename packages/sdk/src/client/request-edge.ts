@@ -29,6 +29,7 @@ export function requestEdge(
         headers: normalizeHeaders(options?.headers, target.authority),
         body: checkBody(options?.body),
         signal: options?.signal,
+        external: target.kind === 'direct',
         route: undefined,
         endpoint: undefined,
       };

@@ -22,7 +22,7 @@ export function routeStage(deps: RouteStageDeps): Layer {
     return d;
   };
   return (next) => (req) => {
-    if (!req.target.passthrough) {
+    if (!req.external) {
       const table = deps.config().routes.get(req.target.fqdn);
       if (table === undefined) req.route = defaultDecision(req.target.fqdn);
       else {

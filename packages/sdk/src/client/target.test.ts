@@ -23,15 +23,27 @@ describe('TargetParser', () => {
     expect(p.parse('http://ratings').servicePort).to.equal(undefined);
   });
 
-  it('passes IP literals and localhost through', () => {
+  it('judges hosts: single labels and the cluster suffix are mesh, IPs and localhost direct, other dotted names open', () => {
     const v4 = p.parse('http://127.0.0.1:8080/a');
-    expect(v4.passthrough).to.equal(true);
-    expect(v4.host).to.equal('127.0.0.1');
-    const v6 = p.parse('http://[::1]:8080/a');
-    expect(v6.passthrough).to.equal(true);
-    expect(v6.host).to.equal('::1');
-    expect(p.parse('http://localhost:3000/').passthrough).to.equal(true);
-    expect(p.parse('http://ratings/').passthrough).to.equal(false);
+    expect(v4).to.include({ kind: 'direct', host: '127.0.0.1', loopback: true });
+    expect(p.parse('http://[::1]:8080/a')).to.include({ kind: 'direct', host: '::1', loopback: true });
+    expect(p.parse('http://10.1.2.3/')).to.include({ kind: 'direct', loopback: false });
+    expect(p.parse('http://localhost:3000/')).to.include({ kind: 'direct', loopback: true });
+    expect(p.parse('http://ratings/').kind).to.equal('mesh');
+    expect(p.parse('http://ratings.bookinfo.svc.cluster.local/').kind).to.equal('mesh');
+    // `example.com` reads as service `example` in namespace `com`: only weftd's answer can tell.
+    expect(p.parse('http://example.com/')).to.include({ kind: 'dns', host: 'example.com', fqdn: 'example.com.svc.cluster.local' });
+    expect(p.parse('http://ratings.bookinfo/')).to.include({ kind: 'dns', fqdn: 'ratings.bookinfo.svc.cluster.local' });
+    expect(p.parse('http://api.github.com/')).to.include({ kind: 'dns', fqdn: 'api.github.com' });
+  });
+
+  it('takes https:// for hosts outside the mesh, and refuses it for mesh services', () => {
+    const t = p.parse('https://api.github.com/repos?x=1');
+    expect(t).to.include({ scheme: 'https', host: 'api.github.com', path: '/repos?x=1', servicePort: undefined });
+    expect(p.parse('HTTPS://API.github.com:8443/').servicePort).to.equal(8443);
+    expect(p.parse(new URL('https://example.com/a')).scheme).to.equal('https');
+    expect(p.parse('http://ratings/').scheme).to.equal('http');
+    expect(() => p.parse('https://ratings/x')).to.throw(/names the mesh service ratings\.bookinfo\.svc\.cluster\.local with https:\/\//);
   });
 
   it('accepts URL objects', () => {
@@ -45,6 +57,6 @@ describe('TargetParser', () => {
     for (const bad of ['https://ratings/', 'ftp://x/', 'ratings/x', 'http:///x', 'http://a:99999/', 'http://a:b/', 'http://u@ratings/', 'http://bad_host/']) {
       expect(() => p.parse(bad), bad).to.throw().that.satisfies((e: unknown) => isWeftErrorCode(e, 'INVALID_ARGUMENT'));
     }
-    expect(() => p.parse('https://ratings/')).to.throw(/scheme "https:"/);
+    expect(() => p.parse('ftp://ratings/')).to.throw(/scheme "ftp:"/);
   });
 });

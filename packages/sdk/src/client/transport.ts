@@ -1,12 +1,22 @@
 // Transport: the terminal Handler. One undici Pool per endpoint origin, kept alive and reused across
-// requests; `pool.request()` (the dispatcher API, not fetch) keeps the per-request cost low.
-// Connection-level failures become WeftErrors with Envoy's flags (UF: could not connect, UR: reset).
+// requests; `pool.request()` (the dispatcher API, not fetch) keeps the per-request cost low. Mesh
+// endpoints' pools live while the endpoint is in a view (retain); external origins' pools are a
+// separate bounded set (external-pools.ts).
+// Connection-level failures become WeftErrors with Envoy's flags (UF: could not connect, including a
+// failed TLS handshake or certificate check; UR: reset).
 import { Pool } from 'undici';
 import { WeftError } from '../errors.js';
+import { ExternalPools } from './external-pools.js';
 import type { Handler, OutboundRequest, OutboundResponse } from './pipeline.js';
 
 const CONNECT_ERRORS = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT']);
 const RESET_ERRORS = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED', 'UND_ERR_DESTROYED']);
+// OpenSSL's certificate verification results as Node reports them (plus ERR_TLS_* / ERR_SSL_* codes).
+const CERTIFICATE_ERRORS = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT', 'SELF_SIGNED_CERT_IN_CHAIN', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID',
+  'CERT_REVOKED', 'CERT_UNTRUSTED', 'CERT_REJECTED', 'HOSTNAME_MISMATCH',
+]);
 
 export interface TransportOptions {
   /** Keep-alive connections per origin. */
@@ -15,14 +25,20 @@ export interface TransportOptions {
 
 export class Transport {
   private readonly pools = new Map<string, Pool>();
+  private readonly external: ExternalPools;
   private closed = false;
 
-  constructor(private readonly options: TransportOptions = {}) {}
+  constructor(private readonly options: TransportOptions = {}) {
+    this.external = new ExternalPools(undefined, options.connections ?? null);
+  }
 
   readonly handler: Handler = async (req) => {
     const origin = req.endpoint!.origin;
-    let pool = this.pools.get(origin);
-    if (pool === undefined) pool = this.open(origin);
+    let pool: Pool;
+    if (req.external) {
+      if (this.closed) throw new WeftError('MESH_CLOSED', 'the mesh is closed');
+      pool = this.external.get(origin);
+    } else pool = this.pools.get(origin) ?? this.open(origin);
     try {
       return (await pool.request({
         path: req.target.path,
@@ -49,7 +65,7 @@ export class Transport {
   /** Graceful close: waits up to `graceMs` for in-flight requests, then destroys what is left. */
   async close(graceMs: number): Promise<void> {
     this.closed = true;
-    const pools = [...this.pools.values()];
+    const pools = [...this.pools.values(), ...this.external.takeAll()];
     this.pools.clear();
     await Promise.all(
       pools.map(async (pool) => {
@@ -71,13 +87,21 @@ export class Transport {
 }
 
 function mapError(e: unknown, req: OutboundRequest): unknown {
-  const code = (e as { code?: string } | null)?.code;
+  const code = (e as { code?: unknown } | null)?.code;
+  if (typeof code !== 'string') return e; // DOMException's code is a number
   const where = `${req.route?.host ?? req.target.host} at ${req.endpoint!.origin}`;
-  if (code !== undefined && CONNECT_ERRORS.has(code)) {
+  if (CONNECT_ERRORS.has(code)) {
     return new WeftError('UPSTREAM_CONNECT_FAILURE', `upstream connect error for ${where}: ${code}`, { cause: e });
   }
-  if (code !== undefined && RESET_ERRORS.has(code)) {
+  if (CERTIFICATE_ERRORS.has(code) || code.startsWith('ERR_TLS_') || code.startsWith('ERR_SSL_')) {
+    return new WeftError('UPSTREAM_CONNECT_FAILURE', `upstream connect error for ${where}: TLS: ${(e as Error).message} (${code})`, { cause: e });
+  }
+  if (RESET_ERRORS.has(code)) {
     return new WeftError('UPSTREAM_RESET', `upstream reset for ${where}: ${(e as Error).message}`, { cause: e });
   }
-  return e; // aborts (the caller's signal) and argument errors pass through as undici raised them
+  // undici's check of a header name or value, a method, a body type.
+  if (code === 'UND_ERR_INVALID_ARG' || code === 'UND_ERR_NOT_SUPPORTED') {
+    return new WeftError('INVALID_ARGUMENT', `${(e as Error).message} (request to ${req.target.authority})`, { cause: e });
+  }
+  return e; // aborts (the caller's signal) pass through as undici raised them
 }
