@@ -46,6 +46,8 @@ export interface HelloMsg {
   resume: boolean;
   /** The client applies delta ConfigUpdates; without it weftd sends full snapshots only (decoded: false). */
   acceptsConfigDeltas?: boolean;
+  /** The client reassembles EndpointsUpdates sent in parts (EndpointsUpdate.more); decoded: false without it. */
+  acceptsSplitEndpoints?: boolean;
 }
 export interface RegisterEndpointsMsg { endpoints: EndpointMsg[] }
 export interface SubscribeMsg { hosts: string[] }
@@ -92,7 +94,8 @@ export interface InstanceMsg {
 }
 
 export interface HostEndpointsMsg { host: string; instances: InstanceMsg[] }
-export interface EndpointsUpdateMsg { version: string; nonce: string; hosts: HostEndpointsMsg[] }
+/** `more`: further parts of this update follow (sent only to clients that said acceptsSplitEndpoints). */
+export interface EndpointsUpdateMsg { version: string; nonce: string; hosts: HostEndpointsMsg[]; more?: boolean }
 
 export type SessionResponseMsg =
   | { kind: 'welcome'; welcome: WelcomeMsg }

@@ -13,6 +13,11 @@ export interface DaemonOptions {
   adminPort: number;
   endpointGraceMs: number;
   keepaliveMs: number;
+  /** Session handshake deadline and per-peer limits (defaults in packages/api/src/limits.ts). */
+  handshakeTimeoutMs?: number;
+  maxSessions?: number;
+  maxConnectionsPerPeer?: number;
+  maxStreamsPerConnection?: number;
   log?: (message: string) => void;
 }
 
@@ -30,7 +35,17 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   const store = await FileStore.open(opts.dataDir, { warn: log });
   const registry = new EndpointRegistry(opts.endpointGraceMs);
   const config = new ConfigService(store, log);
-  const sessions = new SessionServer({ config, registry, endpointGraceMs: opts.endpointGraceMs, keepaliveMs: opts.keepaliveMs, log });
+  const sessions = new SessionServer({
+    config,
+    registry,
+    endpointGraceMs: opts.endpointGraceMs,
+    keepaliveMs: opts.keepaliveMs,
+    handshakeTimeoutMs: opts.handshakeTimeoutMs,
+    maxSessions: opts.maxSessions,
+    maxConnectionsPerPeer: opts.maxConnectionsPerPeer,
+    maxStreamsPerConnection: opts.maxStreamsPerConnection,
+    log,
+  });
   const admin = new AdminServer({ config, registry, sessions });
   let grpcPort: number;
   let adminPort: number;

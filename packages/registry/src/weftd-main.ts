@@ -1,6 +1,14 @@
 // `weftd`: the Weft control plane daemon. Flags → startDaemon → the address lines tests and users read.
 import { resolve } from 'node:path';
-import { DEFAULT_ADMIN_PORT, DEFAULT_GRPC_PORT, parseDuration } from '@weft/api';
+import {
+  DEFAULT_ADMIN_PORT,
+  DEFAULT_GRPC_PORT,
+  DEFAULT_HANDSHAKE_TIMEOUT_MS,
+  DEFAULT_MAX_CONNECTIONS_PER_PEER,
+  DEFAULT_MAX_SESSIONS,
+  DEFAULT_MAX_STREAMS_PER_CONNECTION,
+  parseDuration,
+} from '@weft/api';
 import { formatFlagHelp, isUsageError, parseFlags, parsePortFlag, UsageError, type FlagSpec } from './cli/flags.js';
 import { startDaemon, type DaemonOptions } from './daemon.js';
 
@@ -11,6 +19,10 @@ const FLAGS: FlagSpec[] = [
   { name: 'host', value: 'ADDR', description: 'address both servers listen on', default: '127.0.0.1' },
   { name: 'endpoint-grace', value: 'DURATION', description: "how long a broken session's endpoints stay (e.g. 500ms, 1s, 2m)", default: '1s' },
   { name: 'keepalive', value: 'DURATION', description: 'gRPC keepalive ping interval and timeout for sessions', default: '1s' },
+  { name: 'handshake-timeout', value: 'DURATION', description: 'a session must say Hello (and a connection carry one that did) within this', default: `${DEFAULT_HANDSHAKE_TIMEOUT_MS / 1000}s` },
+  { name: 'max-sessions', value: 'N', description: 'sessions weftd holds at once', default: String(DEFAULT_MAX_SESSIONS) },
+  { name: 'max-connections-per-peer', value: 'N', description: 'TCP connections from one address (all workloads of a host share it)', default: String(DEFAULT_MAX_CONNECTIONS_PER_PEER) },
+  { name: 'max-streams-per-connection', value: 'N', description: 'session streams on one connection', default: String(DEFAULT_MAX_STREAMS_PER_CONNECTION) },
   { name: 'help', short: 'h', description: 'print this help' },
 ];
 
@@ -26,12 +38,18 @@ export function parseWeftdArgs(argv: readonly string[]): DaemonOptions | 'help' 
   if (values.has('help')) return 'help';
   if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])} (weftd takes only flags)`);
   const one = (name: string, fallback: string) => values.get(name)?.[0] ?? fallback;
-  const duration = (name: string) => {
+  const duration = (name: string, fallback = '1s') => {
     try {
-      return parseDuration(one(name, '1s'));
+      return parseDuration(one(name, fallback));
     } catch (e) {
       throw new UsageError(`--${name}: ${(e as Error).message}`);
     }
+  };
+  const count = (name: string, fallback: number) => {
+    const text = one(name, String(fallback));
+    const n = Number(text);
+    if (!/^\d+$/.test(text) || !Number.isSafeInteger(n) || n < 1) throw new UsageError(`--${name}: ${JSON.stringify(text)} is not a whole number of at least 1`);
+    return n;
   };
   const host = one('host', '127.0.0.1');
   if (!host) throw new UsageError('--host must not be empty');
@@ -44,6 +62,10 @@ export function parseWeftdArgs(argv: readonly string[]): DaemonOptions | 'help' 
     adminPort: parsePortFlag('admin-port', one('admin-port', String(DEFAULT_ADMIN_PORT))),
     endpointGraceMs: duration('endpoint-grace'),
     keepaliveMs: Math.max(1, duration('keepalive')),
+    handshakeTimeoutMs: Math.max(1, duration('handshake-timeout', `${DEFAULT_HANDSHAKE_TIMEOUT_MS}ms`)),
+    maxSessions: count('max-sessions', DEFAULT_MAX_SESSIONS),
+    maxConnectionsPerPeer: count('max-connections-per-peer', DEFAULT_MAX_CONNECTIONS_PER_PEER),
+    maxStreamsPerConnection: count('max-streams-per-connection', DEFAULT_MAX_STREAMS_PER_CONNECTION),
   };
 }
 

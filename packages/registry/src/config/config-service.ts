@@ -1,6 +1,18 @@
 // Config writes and reads over the store: validation, reference checks against the state as it
-// would be after the write, "unchanged" detection, and all-or-nothing batches.
-import { checkReferences, isValidationError, lookupKind, resourceKey, validateResource, withNamespace, type Resource } from '@weft/api';
+// would be after the write, "unchanged" detection, all-or-nothing batches, and the size limits that
+// keep the stored config deliverable: every new workload's first ConfigUpdate is the whole of it.
+import {
+  checkReferences,
+  CONFIG_RESOURCE_OVERHEAD_BYTES,
+  isValidationError,
+  lookupKind,
+  MAX_RESOURCES_PER_BATCH,
+  MAX_STORED_CONFIG_BYTES,
+  resourceKey,
+  validateResource,
+  withNamespace,
+  type Resource,
+} from '@weft/api';
 import type { FileStore } from '../store/file-store.js';
 import type { StoredResource, StoreView } from '../store/stored-resource.js';
 import { ConfigWriteError, type BatchIssue } from './config-errors.js';
@@ -71,6 +83,7 @@ export class ConfigService {
    * introduces a reference problem.
    */
   async apply(docs: BatchDocument[], opts: { namespace?: string; dryRun?: boolean } = {}): Promise<ApplyResult> {
+    rejectLargeBatch(docs.length, 'apply');
     const resources = this.validateAll(docs, opts.namespace);
     // A reference problem of a document in this batch is reported with that document's source (file#n).
     const sources = new Map(resources.map(({ source, resource: r }) => [resourceKey(r.kind, r.metadata.namespace, r.metadata.name), `${source} (${r.kind} ${r.metadata.name})`]));
@@ -99,6 +112,7 @@ export class ConfigService {
         results.push({ ...base, action: existing ? 'configured' : 'created', resourceVersion: opts.dryRun ? '' : String(view.nextRevision) });
       }
       this.rejectNewReferenceProblems(view, puts, [], 'apply', sources);
+      rejectOversizedConfig(view, puts);
       return { mutation: { puts: opts.dryRun ? [] : puts, deletes: [] }, value: results };
     });
     return { revision: committed.revision, results: committed.value };
@@ -106,6 +120,7 @@ export class ConfigService {
 
   /** Deletes all targets atomically; 404 (NOT_FOUND) naming the missing ones, nothing deleted. */
   async delete(targets: DeleteTarget[], opts: { dryRun?: boolean } = {}): Promise<DeleteResult> {
+    rejectLargeBatch(targets.length, 'delete');
     const committed = await this.store.commit((view) => {
       const keys = [...new Set(targets.map((t) => resourceKey(t.kind, t.namespace, t.name)))];
       const missing = keys.filter((k) => !view.get(k));
@@ -214,6 +229,46 @@ export class ConfigService {
     }
     return t;
   }
+}
+
+/** Bytes a stored resource counts toward MAX_STORED_CONFIG_BYTES: its JSON and a message's framing. */
+const sizeCache = new WeakMap<StoredResource, number>();
+export function configBytes(r: StoredResource): number {
+  let n = sizeCache.get(r);
+  if (n === undefined) {
+    n = Buffer.byteLength(JSON.stringify(r.object)) + CONFIG_RESOURCE_OVERHEAD_BYTES;
+    sizeCache.set(r, n);
+  }
+  return n;
+}
+
+function rejectLargeBatch(count: number, verb: 'apply' | 'delete'): void {
+  if (count <= MAX_RESOURCES_PER_BATCH) return;
+  throw new ConfigWriteError(
+    'TOO_LARGE',
+    `the ${verb} holds ${count} resources; one ${verb} may hold at most ${MAX_RESOURCES_PER_BATCH} (MAX_RESOURCES_PER_BATCH); split it into several; nothing was ${verb === 'apply' ? 'applied' : 'deleted'}`,
+  );
+}
+
+/**
+ * Refuses a write after which the stored config would be over MAX_STORED_CONFIG_BYTES: weftd must
+ * be able to send all of it to every new workload. A write that makes the config smaller (or keeps
+ * its size) always passes, so a store over the limit (from an older weftd) can be trimmed.
+ */
+function rejectOversizedConfig(view: StoreView, puts: readonly StoredResource[]): void {
+  if (puts.length === 0) return;
+  let before = 0;
+  for (const r of view.values()) before += configBytes(r);
+  let after = before;
+  for (const p of puts) {
+    const existing = view.get(resourceKey(p.kind, p.namespace, p.name));
+    after += configBytes(p) - (existing ? configBytes(existing) : 0);
+  }
+  if (after <= MAX_STORED_CONFIG_BYTES || after <= before) return;
+  throw new ConfigWriteError(
+    'TOO_LARGE',
+    `the stored config would be ${after} bytes after this apply (now ${before}); its limit is ${MAX_STORED_CONFIG_BYTES} bytes (MAX_STORED_CONFIG_BYTES), so that every workload can receive all of it; delete resources you no longer need first; nothing was applied`,
+  );
 }
 
 /** The document as stored: Istio shape without server-set metadata. */

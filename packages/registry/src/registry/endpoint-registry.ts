@@ -1,6 +1,8 @@
 // Who serves which host right now. Workloads (one per instanceId) come and go with their session
 // streams; a broken stream keeps its instances for a grace period so a quick reconnect is invisible
 // to callers. Changes made in the same tick are coalesced into one notification per host.
+// Only hosts that some workload serves take memory here: a host merely asked about is answered with
+// an empty list and forgotten, so callers asking for ever new names cannot grow weftd.
 import { serviceFqdn, type EndpointMsg, type HostEndpointsMsg, type InstanceMsg, type WorkloadMsg } from '@weft/api';
 
 export interface WorkloadRecord {
@@ -20,6 +22,16 @@ export interface WorkloadRecord {
 }
 
 export type HostsChangedListener = (hosts: string[], version: number) => void;
+
+/** The outcome of a Hello: the workload's record, or why the instance id cannot be taken. */
+export type ConnectResult = { ok: true; record: WorkloadRecord } | { ok: false; reason: string };
+
+/** How much the registry holds, for tests and the memory benchmark. */
+export interface RegistrySizes {
+  workloads: number;
+  hosts: number;
+  cachedHosts: number;
+}
 
 export class EndpointRegistry {
   private readonly workloads = new Map<string, WorkloadRecord>();
@@ -41,19 +53,33 @@ export class EndpointRegistry {
     this.listeners.push(listener);
   }
 
-  /** A session said Hello: the workload is (again) connected; a pending removal is cancelled. */
-  connect(w: WorkloadMsg, sessionId: string): WorkloadRecord {
-    const labels = { ...w.labels };
-    labels.app ??= w.service;
+  /**
+   * A session said Hello: the workload is (again) connected; a pending removal is cancelled. An
+   * instance id held by a live session is refused: handing it over would let any client that read
+   * the id (GET /v1/services lists them) take a workload's place, and the real workload would be
+   * dropped for good when the newcomer left. Only a broken session's workload, within its grace
+   * period, may be resumed.
+   */
+  connect(w: WorkloadMsg, sessionId: string): ConnectResult {
+    const labels: Record<string, string> = { ...w.labels };
+    if (!Object.hasOwn(labels, 'app')) labels.app = w.service;
     const host = serviceFqdn(w.service, w.namespace);
     const existing = this.workloads.get(w.instanceId);
+    if (existing?.connected && existing.sessionId !== sessionId) {
+      return {
+        ok: false,
+        reason:
+          `instance ${JSON.stringify(w.instanceId)} is registered by a live session (${existing.sessionId}); ` +
+          'weftd never hands a live registration to another session. A workload that reconnects is let in once weftd has seen its old session end (within the keepalive timeout): retry with backoff',
+      };
+    }
     if (existing) {
       clearTimeout(existing.removalTimer);
       existing.removalTimer = undefined;
       if (existing.host !== host) this.detach(existing);
       Object.assign(existing, { service: w.service, namespace: w.namespace, host, labels, serviceAccount: w.serviceAccount, workloadName: w.workloadName, connected: true, sessionId });
       this.attach(existing);
-      return existing;
+      return { ok: true, record: existing };
     }
     const record: WorkloadRecord = {
       instanceId: w.instanceId,
@@ -71,7 +97,7 @@ export class EndpointRegistry {
     };
     this.workloads.set(w.instanceId, record);
     this.attach(record);
-    return record;
+    return { ok: true, record };
   }
 
   /** Replaces the endpoints of a workload (RegisterEndpoints). */
@@ -93,12 +119,14 @@ export class EndpointRegistry {
     record.removalTimer.unref();
   }
 
-  /** The complete instance list of a host (cached until the host changes). */
+  /** The complete instance list of a host (cached, while some workload serves it, until it changes). */
   hostEndpoints(host: string): HostEndpointsMsg {
     let msg = this.hostCache.get(host);
     if (!msg) {
+      const workloads = this.byHost.get(host);
+      if (!workloads) return { host, instances: [] }; // nobody serves it: nothing to remember
       const instances: InstanceMsg[] = [];
-      for (const w of this.byHost.get(host) ?? []) {
+      for (const w of workloads) {
         for (const endpoint of w.endpoints) {
           instances.push({ instanceId: w.instanceId, workloadName: w.workloadName, labels: w.labels, serviceAccount: w.serviceAccount, endpoint });
         }
@@ -116,6 +144,10 @@ export class EndpointRegistry {
       out.set(host, [...set].sort((a, b) => a.instanceId.localeCompare(b.instanceId)));
     }
     return out;
+  }
+
+  sizes(): RegistrySizes {
+    return { workloads: this.workloads.size, hosts: this.byHost.size, cachedHosts: this.hostCache.size };
   }
 
   close(): void {
@@ -140,7 +172,10 @@ export class EndpointRegistry {
   private detach(record: WorkloadRecord): void {
     const set = this.byHost.get(record.host);
     set?.delete(record);
-    if (set?.size === 0) this.byHost.delete(record.host);
+    if (set?.size === 0) {
+      this.byHost.delete(record.host);
+      this.hostCache.delete(record.host);
+    }
     if (record.endpoints.length > 0) this.changed(record.host);
   }
 

@@ -3,14 +3,35 @@
 // Pushes are built once and written to every session that needs them. Per store revision a config
 // delta (what changed since the previous revision) is serialized once for the sessions that hold the
 // previous revision, and the full snapshot at most once, for the others (config-feed.ts); an
-// EndpointsUpdate is serialized once per distinct set of changed hosts.
+// EndpointsUpdate is serialized once per distinct set of changed hosts (in parts when it is large,
+// endpoint-parts.ts).
+//
+// Nothing a client does may take weftd down: weftd owns the TCP listener (connection-guard.ts: a
+// handshake deadline and per-peer limits), bounds the sessions it holds, what one session may
+// register and subscribe (validate-session-request.ts, packages/api/src/limits.ts) and how much it
+// logs of one session's NACKs (nack-log.ts), and keeps no state for a host once nobody asks for it.
 import { randomUUID } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
-import { toFqdn, type EndpointsUpdateMsg, type SessionRequestMsg } from '@weft/api';
+import {
+  DEFAULT_HANDSHAKE_TIMEOUT_MS,
+  DEFAULT_MAX_CONNECTIONS_PER_PEER,
+  DEFAULT_MAX_SESSIONS,
+  DEFAULT_MAX_STREAMS_PER_CONNECTION,
+  ENDPOINTS_PART_BYTES,
+  MAX_CLIENT_MESSAGE_BYTES,
+  MAX_SERVER_MESSAGE_BYTES,
+  MAX_SUBSCRIPTIONS_PER_SESSION,
+  toFqdn,
+  type EndpointsUpdateMsg,
+  type HostEndpointsMsg,
+  type SessionRequestMsg,
+} from '@weft/api';
 import type { ConfigService } from '../config/config-service.js';
-import type { EndpointRegistry } from '../registry/endpoint-registry.js';
+import type { EndpointRegistry, RegistrySizes } from '../registry/endpoint-registry.js';
 import type { StoreChange } from '../store/stored-resource.js';
 import { ConfigFeed, type PreparedConfig } from './config-feed.js';
+import { ConnectionGuard, type Connection } from './connection-guard.js';
+import { endpointParts } from './endpoint-parts.js';
 import { passThroughService, serializeResponse } from './response-bytes.js';
 import { Session, type SessionCall, type SessionInfo } from './session.js';
 import { sessionRequestProblem } from './validate-session-request.js';
@@ -22,29 +43,70 @@ export interface SessionServerOptions {
   endpointGraceMs: number;
   /** gRPC keepalive ping interval and timeout, so a silent peer is detected. */
   keepaliveMs: number;
+  /** A session must say Hello, and a connection carry one that did, within this (--handshake-timeout). */
+  handshakeTimeoutMs?: number;
+  /** Sessions held at once (--max-sessions). */
+  maxSessions?: number;
+  /** TCP connections from one peer address (--max-connections-per-peer). */
+  maxConnectionsPerPeer?: number;
+  /** Session streams on one connection (--max-streams-per-connection). */
+  maxStreamsPerConnection?: number;
   log?: (message: string) => void;
+}
+
+/** How much the session server holds, for tests and the memory benchmark. */
+export interface SessionServerSizes {
+  sessions: number;
+  subscribedHosts: number;
+  connections: number;
+  registry: RegistrySizes;
 }
 
 export class SessionServer {
   readonly serverId = randomUUID();
   private readonly server: grpc.Server;
+  private readonly guard: ConnectionGuard;
   private readonly sessions = new Set<Session>();
   private readonly subscribers = new Map<string, Set<Session>>();
+  private readonly connectionOf = new WeakMap<Session, Connection>();
+  private readonly handshakeTimers = new WeakMap<Session, NodeJS.Timeout>();
   private readonly startedAtMs = Date.now();
   private readonly warmupEndsAtMs: number;
   private readonly warmupTimer: NodeJS.Timeout;
   private readonly configFeed: ConfigFeed;
+  private readonly handshakeTimeoutMs: number;
+  private readonly maxSessions: number;
   private nonceCounter = 0;
   private readonly log: (message: string) => void;
 
   constructor(private readonly opts: SessionServerOptions) {
     this.log = opts.log ?? ((m) => process.stderr.write(`weftd: ${m}\n`));
+    this.handshakeTimeoutMs = opts.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS;
+    this.maxSessions = opts.maxSessions ?? DEFAULT_MAX_SESSIONS;
+    const maxStreamsPerConnection = opts.maxStreamsPerConnection ?? DEFAULT_MAX_STREAMS_PER_CONNECTION;
     this.server = new grpc.Server({
       'grpc.keepalive_time_ms': opts.keepaliveMs,
       'grpc.keepalive_timeout_ms': opts.keepaliveMs,
       'grpc.keepalive_permit_without_calls': 1,
+      // Set on purpose, with the SDK's side of each (packages/api/src/limits.ts): requests are small,
+      // responses may carry the whole config.
+      'grpc.max_receive_message_length': MAX_CLIENT_MESSAGE_BYTES,
+      'grpc.max_send_message_length': MAX_SERVER_MESSAGE_BYTES,
+      // HTTP/2's own bound on open streams, above ours so that a client over our limit gets our status
+      // (RESOURCE_EXHAUSTED naming the flag) rather than a bare refused stream.
+      'grpc.max_concurrent_streams': 2 * maxStreamsPerConnection,
     });
     this.server.addService(passThroughService, { Session: (call: SessionCall) => this.handle(call) });
+    const injector = this.server.createConnectionInjector(grpc.ServerCredentials.createInsecure());
+    this.guard = new ConnectionGuard(
+      {
+        handshakeTimeoutMs: this.handshakeTimeoutMs,
+        maxConnectionsPerPeer: opts.maxConnectionsPerPeer ?? DEFAULT_MAX_CONNECTIONS_PER_PEER,
+        maxStreamsPerConnection,
+      },
+      (socket) => injector.injectConnection(socket),
+      this.log,
+    );
     this.configFeed = new ConfigFeed(opts.config.store, () => this.nextNonce());
     opts.config.store.onChange((change) => this.pushConfig(change));
     opts.registry.onHostsChanged((hosts, version) => this.pushEndpoints(hosts, version));
@@ -55,13 +117,15 @@ export class SessionServer {
 
   /** Binds host:port (0 = any free port) and returns the port. */
   listen(host: string, port: number): Promise<number> {
-    return new Promise((resolve, reject) => {
-      this.server.bindAsync(`${host}:${port}`, grpc.ServerCredentials.createInsecure(), (err, boundPort) => (err ? reject(err) : resolve(boundPort)));
-    });
+    return this.guard.listen(host, port);
   }
 
   sessionInfos(): SessionInfo[] {
     return [...this.sessions].map((s) => s.info());
+  }
+
+  sizes(): SessionServerSizes {
+    return { sessions: this.sessions.size, subscribedHosts: this.subscribers.size, connections: this.guard.sizes().connections, registry: this.opts.registry.sizes() };
   }
 
   /** Ends every session and stops the server (forcefully after `graceMs`). */
@@ -71,6 +135,7 @@ export class SessionServer {
       s.closed = true;
       s.call.end();
     }
+    const listenerClosed = this.guard.close(graceMs);
     await new Promise<void>((resolve) => {
       const force = setTimeout(() => {
         this.server.forceShutdown();
@@ -81,11 +146,28 @@ export class SessionServer {
         resolve();
       });
     });
+    await listenerClosed;
   }
 
   private handle(call: SessionCall): void {
+    const conn = this.guard.find(call.getPeer());
+    const refusal = this.sessions.size >= this.maxSessions
+      ? `weftd holds ${this.sessions.size} sessions, the most it allows (--max-sessions ${this.maxSessions}); retry later`
+      : conn && this.guard.streamOpened(conn);
+    if (refusal) {
+      call.on('error', () => undefined);
+      call.emit('error', { code: grpc.status.RESOURCE_EXHAUSTED, details: refusal } satisfies Partial<grpc.StatusObject>);
+      return;
+    }
     const session = new Session(randomUUID(), call, call.getPeer(), Date.now());
     this.sessions.add(session);
+    if (conn) this.connectionOf.set(session, conn);
+    const handshake = setTimeout(
+      () => this.refuse(session, grpc.status.DEADLINE_EXCEEDED, `no hello within ${this.handshakeTimeoutMs} ms of opening the session (weftd --handshake-timeout); the first message of a session must be hello`),
+      this.handshakeTimeoutMs,
+    );
+    handshake.unref();
+    this.handshakeTimers.set(session, handshake);
     const finish = () => this.finish(session);
     call.on('data', (msg: SessionRequestMsg) => this.onMessage(session, msg));
     call.on('end', () => {
@@ -99,15 +181,22 @@ export class SessionServer {
 
   private onMessage(session: Session, msg: SessionRequestMsg): void {
     if (session.closed) return;
-    const problem = sessionRequestProblem(msg) ?? this.orderProblem(session, msg);
-    if (problem) return this.reject(session, problem);
+    const order = this.orderProblem(session, msg);
+    if (order) return this.refuse(session, grpc.status.INVALID_ARGUMENT, order);
+    const problem = sessionRequestProblem(msg, session.namespace || undefined);
+    if (problem) return this.refuse(session, problem.kind === 'limit' ? grpc.status.RESOURCE_EXHAUSTED : grpc.status.INVALID_ARGUMENT, problem.message);
     switch (msg.kind) {
       case 'hello': {
         const w = msg.hello.workload;
+        const connected = this.opts.registry.connect(w, session.id);
+        if (!connected.ok) return this.refuse(session, grpc.status.ALREADY_EXISTS, connected.reason);
         Object.assign(session, { instanceId: w.instanceId, service: w.service, namespace: w.namespace });
-        this.opts.registry.connect(w, session.id);
+        clearTimeout(this.handshakeTimers.get(session));
+        const conn = this.connectionOf.get(session);
+        if (conn) this.guard.greeted(conn);
         session.heldForWarmup = msg.hello.resume && Date.now() < this.warmupEndsAtMs;
         session.acceptsConfigDeltas = msg.hello.acceptsConfigDeltas === true;
+        session.acceptsSplitEndpoints = msg.hello.acceptsSplitEndpoints === true;
         session.call.write(serializeResponse({ kind: 'welcome', welcome: { sessionId: session.id, serverId: this.serverId } }));
         sendConfig(session, this.configFeed.full()); // a new stream always starts from the whole snapshot
         return;
@@ -118,6 +207,14 @@ export class SessionServer {
       case 'subscribe': {
         // Hosts name services as Istio reads them: a short name is in the workload's own namespace.
         const hosts = [...new Set(msg.subscribe.hosts.map((h) => toFqdn(h, session.namespace)))];
+        const added = hosts.filter((h) => !session.subscriptions.has(h)).length;
+        if (session.subscriptions.size + added > MAX_SUBSCRIPTIONS_PER_SESSION) {
+          return this.refuse(
+            session,
+            grpc.status.RESOURCE_EXHAUSTED,
+            `the session would subscribe to ${session.subscriptions.size + added} hosts; a session may subscribe to at most ${MAX_SUBSCRIPTIONS_PER_SESSION} (MAX_SUBSCRIPTIONS_PER_SESSION)`,
+          );
+        }
         for (const host of hosts) {
           session.subscriptions.add(host);
           let set = this.subscribers.get(host);
@@ -131,7 +228,7 @@ export class SessionServer {
       }
       case 'ack': {
         const outcome = session.recordAck(msg.ack);
-        if (outcome.log) this.log(outcome.log);
+        for (const line of outcome.logs) this.log(line);
         if (outcome.resendFullConfig) sendConfig(session, this.configFeed.full());
         return;
       }
@@ -139,26 +236,33 @@ export class SessionServer {
   }
 
   private orderProblem(session: Session, msg: SessionRequestMsg): string | undefined {
-    if (!session.helloReceived && msg.kind !== 'hello') return `the first message of a session must be hello, got ${msg.kind}`;
+    if (!session.helloReceived && msg.kind !== 'hello') return `the first message of a session must be hello, got ${msg.kind ?? 'a message that sets none of hello, register, subscribe, ack'}`;
     if (session.helloReceived && msg.kind === 'hello') return 'hello was already received on this session';
     return undefined;
   }
 
-  private reject(session: Session, problem: string): void {
+  /** Ends the session with a status and what is wrong; nothing more is read from it. */
+  private refuse(session: Session, code: grpc.status, details: string): void {
     const call = session.call;
     this.finish(session);
-    call.emit('error', { code: grpc.status.INVALID_ARGUMENT, details: problem } satisfies Partial<grpc.StatusObject>);
+    call.emit('error', { code, details } satisfies Partial<grpc.StatusObject>);
   }
 
   private finish(session: Session): void {
     if (!this.sessions.delete(session)) return;
     session.closed = true;
+    clearTimeout(this.handshakeTimers.get(session));
+    const conn = this.connectionOf.get(session);
+    if (conn) this.guard.streamClosed(conn, session.helloReceived);
     for (const host of session.subscriptions) {
       const set = this.subscribers.get(host);
       set?.delete(session);
       if (set?.size === 0) this.subscribers.delete(host);
     }
+    session.subscriptions.clear();
     if (session.helloReceived) this.opts.registry.disconnect(session.instanceId, session.id);
+    const summary = session.nackSummary();
+    if (summary) this.log(summary);
   }
 
   private nextNonce(): string {
@@ -193,11 +297,33 @@ export class SessionServer {
     for (const g of groups.values()) this.sendEndpoints(g.sessions, g.hosts);
   }
 
+  /**
+   * Writes the current lists of `hosts` to `sessions`: one message when it is small (nearly always),
+   * else in parts (endpoint-parts.ts), each serialized once for all sessions that read parts alike.
+   */
   private sendEndpoints(sessions: Session[], hosts: string[]): void {
     const registry = this.opts.registry;
-    const endpoints: EndpointsUpdateMsg = { version: String(registry.version), nonce: this.nextNonce(), hosts: hosts.map((h) => registry.hostEndpoints(h)) };
-    const bytes = serializeResponse({ kind: 'endpoints', endpoints });
-    for (const s of sessions) s.sendUpdate('endpoints', endpoints.version, endpoints.nonce, bytes);
+    const version = String(registry.version);
+    const lists = hosts.map((h) => registry.hostEndpoints(h));
+    const whole: EndpointsUpdateMsg = { version, nonce: this.nextNonce(), hosts: lists };
+    const bytes = serializeResponse({ kind: 'endpoints', endpoints: whole });
+    if (bytes.length <= ENDPOINTS_PART_BYTES) {
+      for (const s of sessions) s.sendUpdate('endpoints', version, whole.nonce, bytes);
+      return;
+    }
+    const sizeOf = (h: HostEndpointsMsg) => serializeResponse({ kind: 'endpoints', endpoints: { version, nonce: whole.nonce, hosts: [h] } }).length;
+    for (const split of [true, false]) {
+      const readers = sessions.filter((s) => s.acceptsSplitEndpoints === split);
+      if (readers.length === 0) continue;
+      const parts = endpointParts(lists, ENDPOINTS_PART_BYTES, split, sizeOf);
+      parts.forEach((part, i) => {
+        // Parts are one update for a client that reassembles them (`more` on all but the last), and
+        // independent updates (each host listed whole) for one that does not.
+        const update: EndpointsUpdateMsg = { version, nonce: this.nextNonce(), hosts: part, more: split && i < parts.length - 1 };
+        const partBytes = serializeResponse({ kind: 'endpoints', endpoints: update });
+        for (const s of readers) s.sendUpdate('endpoints', version, update.nonce, partBytes);
+      });
+    }
   }
 
   private endWarmup(): void {

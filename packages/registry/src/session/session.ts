@@ -1,7 +1,8 @@
 // The state weftd keeps per Session stream: who is on the other end, what it subscribed to, and
 // what was sent, ACKed and NACKed for each update type.
 import type * as grpc from '@grpc/grpc-js';
-import type { AckMsg, SessionRequestMsg, SessionResponseMsg, UpdateType } from '@weft/api';
+import { MAX_NACK_ERROR_LENGTH, type AckMsg, type SessionRequestMsg, type SessionResponseMsg, type UpdateType } from '@weft/api';
+import { NackLog } from './nack-log.js';
 
 export interface NackInfo {
   version: string;
@@ -31,8 +32,8 @@ export type SessionCall = grpc.ServerDuplexStream<SessionRequestMsg, SessionResp
 
 /** What an ACK or NACK means for weftd. */
 export interface AckOutcome {
-  /** The NACK text to log, the first time this NACK is seen. */
-  log: string | undefined;
+  /** Lines to log: a NACK the first time it is seen (within the session's log budget), and summaries. */
+  logs: string[];
   /** A config delta was NACKed and no full snapshot has been sent since: send one now. */
   resendFullConfig: boolean;
 }
@@ -58,10 +59,12 @@ export class Session {
   closed = false;
   /** Said in Hello: the client applies delta ConfigUpdates. */
   acceptsConfigDeltas = false;
+  /** Said in Hello: the client reassembles EndpointsUpdates sent in parts. */
+  acceptsSplitEndpoints = false;
   readonly config: UpdateState = { sentVersion: '', ackedVersion: '', nack: null };
   readonly endpoints: UpdateState = { sentVersion: '', ackedVersion: '', nack: null };
   private readonly sentNonces = new Map<string, SentUpdate>();
-  private readonly loggedNacks = new Set<string>();
+  private readonly nackLog = new NackLog();
   private writes = 0;
   /** seq of the last full config snapshot written (-1: none yet). */
   private lastFullConfigSeq = -1;
@@ -94,22 +97,31 @@ export class Session {
   /** Records an ACK or NACK and says what to do about it. */
   recordAck(ack: AckMsg): AckOutcome {
     const sent = this.sentNonces.get(ack.nonce);
-    if (!sent || sent.type !== ack.type) return { log: undefined, resendFullConfig: false }; // unknown nonce: a stale or foreign ACK
+    if (!sent || sent.type !== ack.type) return { logs: [], resendFullConfig: false }; // unknown nonce: a stale or foreign ACK
     const state = this[sent.type];
     if (!ack.error) {
       state.ackedVersion = sent.version;
-      return { log: undefined, resendFullConfig: false };
+      return { logs: [], resendFullConfig: false };
     }
-    state.nack = { version: sent.version, error: ack.error };
+    const error = ack.error.length > MAX_NACK_ERROR_LENGTH ? `${ack.error.slice(0, MAX_NACK_ERROR_LENGTH)}… (cut at ${MAX_NACK_ERROR_LENGTH} of ${ack.error.length} characters)` : ack.error;
+    state.nack = { version: sent.version, error };
     // The client may hold another base than weftd thinks; a full snapshot puts it right. Only once per
     // NACKed delta, and never for a NACKed full snapshot, so a config the client cannot apply is not
     // sent over and over.
     const resendFullConfig = sent.type === 'config' && sent.delta && this.lastFullConfigSeq < sent.seq;
-    const key = `${sent.type}\0${sent.version}\0${ack.error}`;
-    if (this.loggedNacks.has(key)) return { log: undefined, resendFullConfig };
-    this.loggedNacks.add(key);
-    const log = `session ${this.id} (${this.instanceId}, ${this.service}.${this.namespace}) NACKed ${sent.type} version ${sent.version}${sent.delta ? ' (a delta)' : ''}: ${ack.error}`;
-    return { log, resendFullConfig };
+    const key = `${sent.type}\0${sent.version}\0${error}`;
+    const lines = this.nackLog.record(key, () => `NACKed ${sent.type} version ${sent.version}${sent.delta ? ' (a delta)' : ''}: ${JSON.stringify(error)}`);
+    return { logs: lines.map((l) => `${this.describe()} ${l}`), resendFullConfig };
+  }
+
+  /** The summary of NACKs not logged yet, for when the session ends (undefined: none). */
+  nackSummary(): string | undefined {
+    const summary = this.nackLog.summary();
+    return summary && `${this.describe()} ${summary}`;
+  }
+
+  private describe(): string {
+    return `session ${this.id} (${this.instanceId}, ${this.service}.${this.namespace})`;
   }
 
   info(): SessionInfo {

@@ -2,12 +2,21 @@
 // It keeps what must be re-sent after a reconnect (the registered endpoints, every subscribed host)
 // and re-opens the stream by itself with jittered backoff. While the stream is down nothing of the
 // client's view is dropped: the mesh keeps serving with what it last heard (static stability).
+// A session weftd refuses (an instance id still held by this workload's previous stream, which weftd
+// has not yet seen end) is retried the same way. Message sizes and subscription counts keep to
+// weftd's limits (packages/api/src/limits.ts), and an update weftd sends in parts is reassembled here.
 import * as grpc from '@grpc/grpc-js';
 import {
   ControlPlaneClient,
+  MAX_CLIENT_MESSAGE_BYTES,
+  MAX_NACK_ERROR_LENGTH,
+  MAX_SERVER_MESSAGE_BYTES,
+  MAX_SUBSCRIPTIONS_PER_SESSION,
+  SUBSCRIBE_BATCH_HOSTS,
   type ConfigUpdateMsg,
   type EndpointMsg,
   type EndpointsUpdateMsg,
+  type HostEndpointsMsg,
   type SessionResponseMsg,
   type UpdateType,
   type WelcomeMsg,
@@ -38,7 +47,7 @@ export interface SessionClientOptions {
 }
 
 type SessionRequestWire =
-  | { hello: { workload: WorkloadMsg; sdkVersion: string; resume: boolean; acceptsConfigDeltas: boolean } }
+  | { hello: { workload: WorkloadMsg; sdkVersion: string; resume: boolean; acceptsConfigDeltas: boolean; acceptsSplitEndpoints: boolean } }
   | { register: { endpoints: EndpointMsg[] } }
   | { subscribe: { hosts: string[] } }
   | { ack: { type: UpdateType; version: string; nonce: string; error: string } };
@@ -55,6 +64,8 @@ export class SessionClient {
   private reconnectTimer: NodeJS.Timeout | undefined;
   private closed = false;
   private welcomed = false;
+  /** Parts of an EndpointsUpdate received so far (EndpointsUpdate.more): host → its instances in order. */
+  private pendingParts: Map<string, HostEndpointsMsg> | undefined;
 
   constructor(
     private readonly options: SessionClientOptions,
@@ -68,6 +79,10 @@ export class SessionClient {
       // grpc-js's own channel backoff would otherwise grow to minutes while weftd restarts.
       'grpc.initial_reconnect_backoff_ms': options.backoffBaseMs ?? 100,
       'grpc.max_reconnect_backoff_ms': options.backoffCapMs ?? 5000,
+      // Set on purpose, as weftd sets its side (packages/api/src/limits.ts): weftd's first ConfigUpdate
+      // is the whole stored config, which may be far over gRPC's default 4 MiB.
+      'grpc.max_receive_message_length': MAX_SERVER_MESSAGE_BYTES,
+      'grpc.max_send_message_length': MAX_CLIENT_MESSAGE_BYTES,
     }) as unknown as SessionStub;
     this.backoff = new Backoff({ baseMs: options.backoffBaseMs ?? 100, capMs: options.backoffCapMs ?? 5000 });
   }
@@ -86,16 +101,27 @@ export class SessionClient {
     return this.send({ register: { endpoints } });
   }
 
-  /** Adds hosts (FQDNs) to the subscription; returns those that were new. */
+  /**
+   * Adds hosts (FQDNs) to the subscription; returns those that were new. Hosts beyond weftd's limit
+   * per session are not subscribed (weftd would end the session, and every reconnect would send them
+   * again): that is reported as an error instead.
+   */
   subscribe(hosts: Iterable<string>): string[] {
     const added: string[] = [];
+    let refused = 0;
     for (const h of hosts) {
-      if (!this.hosts.has(h)) {
-        this.hosts.add(h);
-        added.push(h);
+      if (this.hosts.has(h)) continue;
+      if (this.hosts.size >= MAX_SUBSCRIPTIONS_PER_SESSION) {
+        refused++;
+        continue;
       }
+      this.hosts.add(h);
+      added.push(h);
     }
-    if (added.length > 0) void this.send({ subscribe: { hosts: added } });
+    if (refused > 0) {
+      this.handlers.error(new Error(`not subscribing ${refused} more hosts: a session may subscribe to at most ${MAX_SUBSCRIPTIONS_PER_SESSION} (MAX_SUBSCRIPTIONS_PER_SESSION), and this one has that many`));
+    }
+    for (const batch of batches(added)) void this.send({ subscribe: { hosts: batch } });
     return added;
   }
 
@@ -108,7 +134,8 @@ export class SessionClient {
   }
 
   ack(type: UpdateType, version: string, nonce: string, error = ''): void {
-    void this.send({ ack: { type, version, nonce, error } });
+    const reason = error.length > MAX_NACK_ERROR_LENGTH ? `${error.slice(0, MAX_NACK_ERROR_LENGTH)}…` : error;
+    void this.send({ ack: { type, version, nonce, error: reason } });
   }
 
   close(): void {
@@ -127,20 +154,22 @@ export class SessionClient {
   private open(): void {
     if (this.closed) return;
     this.welcomed = false;
+    this.pendingParts = undefined;
     const call = this.client.Session();
     this.call = call;
     call.on('data', (msg: SessionResponseMsg) => this.onMessage(call, msg));
     call.on('error', (e: grpc.ServiceError) => {
       const code = grpc.status[e.code] ?? String(e.code);
-      if (!this.welcomed && !this.closed) this.handlers.connectFailed(code, e.details || e.message);
-      this.onBroken(call, `${code}: ${e.details || e.message}`);
+      const details = describeDetails(e);
+      if (!this.welcomed && !this.closed) this.handlers.connectFailed(code, details);
+      this.onBroken(call, `${code}: ${details}`);
     });
     call.on('end', () => this.onBroken(call, 'stream ended by weftd'));
     const { workload, sdkVersion } = this.options;
     // A new stream starts with a full snapshot, so deltas never span a reconnect.
-    call.write({ hello: { workload, sdkVersion, resume: this.options.holdsView(), acceptsConfigDeltas: true } });
+    call.write({ hello: { workload, sdkVersion, resume: this.options.holdsView(), acceptsConfigDeltas: true, acceptsSplitEndpoints: true } });
     if (this.endpoints.length > 0) call.write({ register: { endpoints: this.endpoints } });
-    if (this.hosts.size > 0) call.write({ subscribe: { hosts: [...this.hosts] } });
+    for (const batch of batches([...this.hosts])) call.write({ subscribe: { hosts: batch } });
   }
 
   private onMessage(call: SessionCall, msg: SessionResponseMsg): void {
@@ -155,13 +184,32 @@ export class SessionClient {
         case 'config':
           this.handlers.config(msg.config);
           return;
-        case 'endpoints':
-          this.handlers.endpoints(msg.endpoints);
+        case 'endpoints': {
+          const whole = this.reassemble(msg.endpoints);
+          if (whole) this.handlers.endpoints(whole);
           return;
+        }
       }
     } catch (e) {
       this.handlers.error(e);
     }
+  }
+
+  /**
+   * Joins the parts of an EndpointsUpdate (all but the last have `more`): returns the whole update when
+   * its last part arrives, with that part's version and nonce (the nonce weftd expects in the ACK).
+   */
+  private reassemble(part: EndpointsUpdateMsg): EndpointsUpdateMsg | undefined {
+    if (!part.more && !this.pendingParts) return part;
+    const pending = (this.pendingParts ??= new Map<string, HostEndpointsMsg>());
+    for (const h of part.hosts) {
+      const held = pending.get(h.host);
+      if (held) held.instances.push(...h.instances);
+      else pending.set(h.host, { host: h.host, instances: [...h.instances] });
+    }
+    if (part.more) return undefined;
+    this.pendingParts = undefined;
+    return { version: part.version, nonce: part.nonce, hosts: [...pending.values()] };
   }
 
   private onBroken(call: SessionCall, reason: string): void {
@@ -186,4 +234,21 @@ export class SessionClient {
       call.write(msg, () => resolve());
     });
   }
+}
+
+/** Subscriptions go out in messages of at most SUBSCRIBE_BATCH_HOSTS hosts, each well under the message limit. */
+function batches(hosts: readonly string[]): string[][] {
+  const out: string[][] = [];
+  for (let i = 0; i < hosts.length; i += SUBSCRIBE_BATCH_HOSTS) out.push(hosts.slice(i, i + SUBSCRIBE_BATCH_HOSTS));
+  return out;
+}
+
+/** A failed stream's details, saying what a message over a size limit means (grpc-js says only "larger than max"). */
+function describeDetails(e: grpc.ServiceError): string {
+  const details = e.details || e.message;
+  if (e.code !== grpc.status.RESOURCE_EXHAUSTED || !/larger than max/i.test(details)) return details;
+  return (
+    `a session message exceeded a size limit (${details}): this SDK accepts up to ${MAX_SERVER_MESSAGE_BYTES} bytes from weftd and sends ` +
+    `up to ${MAX_CLIENT_MESSAGE_BYTES} (MAX_SERVER_MESSAGE_BYTES, MAX_CLIENT_MESSAGE_BYTES in @weft/api's limits); weftd and this SDK disagree about limits: upgrade the older one`
+  );
 }
