@@ -1,5 +1,6 @@
 // weftd as a library: opens the store, starts the session server and the admin API, and stops them
 // in the right order. weftd-main.ts wraps it with flags and signals; benchmarks may embed it.
+import { createServer, type Server } from 'node:net';
 import { ConfigService } from './config/config-service.js';
 import { AdminServer } from './admin/admin-server.js';
 import { EndpointRegistry } from './registry/endpoint-registry.js';
@@ -32,6 +33,12 @@ export interface Daemon {
 
 export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   const log = opts.log ?? ((m: string) => process.stderr.write(`weftd: ${m}\n`));
+  const ports = [
+    { host: opts.host, port: opts.grpcPort, flag: '--port' },
+    { host: opts.host, port: opts.adminPort, flag: '--admin-port' },
+  ];
+  // Before the data dir is touched: a start that cannot listen must not leave store files behind.
+  await checkPortsFree(ports);
   const store = await FileStore.open(opts.dataDir, { warn: log });
   const registry = new EndpointRegistry(opts.endpointGraceMs);
   const config = new ConfigService(store, log);
@@ -50,17 +57,18 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   let grpcPort: number;
   let adminPort: number;
   try {
+    // The ports were free a moment ago; another process may still have taken one since.
     grpcPort = await sessions.listen(opts.host, opts.grpcPort).catch((e: unknown) => {
-      throw new Error(`cannot listen on ${opts.host}:${opts.grpcPort} (--port): ${(e as Error).message}`);
+      throw listenError(ports[0]!, e);
     });
     adminPort = await admin.listen(opts.host, opts.adminPort).catch((e: unknown) => {
-      throw new Error(`cannot listen on ${opts.host}:${opts.adminPort} (--admin-port): ${(e as Error).message}`);
+      throw listenError(ports[1]!, e);
     });
   } catch (e) {
     await sessions.close(0);
     await admin.close();
     registry.close();
-    await store.close();
+    await store.closeAndDiscardIfNew();
     throw e;
   }
   let closing: Promise<void> | undefined;
@@ -76,4 +84,44 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
         await store.close();
       })()),
   };
+}
+
+interface PortFlag {
+  host: string;
+  port: number;
+  flag: string;
+}
+
+/** Binds and releases every fixed port, so a port in use is reported before anything else happens. */
+async function checkPortsFree(ports: PortFlag[]): Promise<void> {
+  const held: Server[] = [];
+  try {
+    for (const p of ports) {
+      if (p.port === 0) continue;
+      const server = createServer();
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', (e) => reject(listenError(p, e)));
+        server.listen({ host: p.host, port: p.port, exclusive: true }, () => resolve());
+      });
+      held.push(server); // held until all are checked: --port and --admin-port may name the same port
+    }
+  } finally {
+    await Promise.all(held.map((s) => new Promise((resolve) => s.close(resolve))));
+  }
+}
+
+/** One line that says which address and flag, what went wrong and what to do. */
+function listenError(p: PortFlag, e: unknown): Error {
+  const text = e instanceof Error ? e.message : String(e);
+  const code = (e as NodeJS.ErrnoException | undefined)?.code ?? /\b(EADDRINUSE|EACCES|EADDRNOTAVAIL)\b/.exec(text)?.[1];
+  const why =
+    code === 'EADDRINUSE'
+      ? `address already in use; another weftd may be running (stop it, or choose another ${p.flag})`
+      : code === 'EACCES'
+        ? `permission denied (ports below 1024 need privileges; choose another ${p.flag})`
+        : code === 'EADDRNOTAVAIL'
+          ? 'this machine has no such address (check --host)'
+          : text;
+  const host = p.host.includes(':') ? `[${p.host}]` : p.host;
+  return new Error(`cannot listen on ${host}:${p.port} (${p.flag}): ${why}`);
 }

@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { isValidationError } from '@weft/api';
 import { AdminClient, isAdminRequestError } from './cli/admin-client.js';
+import { exitQuietlyOnBrokenPipe } from './cli/broken-pipe.js';
 import type { Command } from './cli/command.js';
 import { applyCommand } from './cli/commands/apply.js';
 import { deleteCommand } from './cli/commands/delete.js';
@@ -9,6 +10,7 @@ import { getCommand } from './cli/commands/get.js';
 import { servicesCommand } from './cli/commands/services.js';
 import { formatFlagHelp, isUsageError, parseFlags, UsageError, type FlagSpec } from './cli/flags.js';
 import { ManifestReadError } from './cli/manifest-files.js';
+import { escapeLines, escapeText } from './cli/terminal-text.js';
 
 const DEFAULT_SERVER = 'http://127.0.0.1:15000';
 const COMMANDS: Command[] = [applyCommand, getCommand, deleteCommand, servicesCommand];
@@ -35,8 +37,23 @@ function commandUsage(c: Command): string {
   return `usage: ${c.usage}\n\n${c.summary}\n\nflags:\n${formatFlagHelp(flags)}`;
 }
 
+/**
+ * What weftctl prints, line by line. Whatever text came from weftd or a file is escaped where it is
+ * composed (escapeText); this last pass escapes anything left that could drive the terminal.
+ */
+const STD_IO = {
+  out: (t: string) => process.stdout.write(`${escapeLines(t)}\n`),
+  err: (t: string) => process.stderr.write(`${escapeLines(t)}\n`),
+};
+
+/** `  source path: message`, each part escaped, so no value can start a line of its own. */
+function issueLine(i: { source?: unknown; path?: unknown; message?: unknown }): string {
+  const where = [i.source, i.path].filter((p) => p !== undefined && p !== '').map((p) => escapeText(String(p)));
+  return `  ${where.join(' ')}: ${escapeText(String(i.message))}`;
+}
+
 /** Runs weftctl and returns its exit code (0 ok, 1 failed, 2 usage error). */
-export async function run(argv: readonly string[], io = { out: (t: string) => process.stdout.write(`${t}\n`), err: (t: string) => process.stderr.write(`${t}\n`) }): Promise<number> {
+export async function run(argv: readonly string[], io = STD_IO): Promise<number> {
   let command: Command | undefined;
   try {
     const global = parseFlags(argv, GLOBAL_FLAGS, { stopAtFirstPositional: true });
@@ -61,21 +78,21 @@ export async function run(argv: readonly string[], io = { out: (t: string) => pr
     return 0;
   } catch (e) {
     if (isUsageError(e)) {
-      io.err(`error: ${e.message}`);
+      io.err(`error: ${escapeText(e.message)}`);
       io.err(command ? `Run 'weftctl ${command.name} --help' for usage.` : "Run 'weftctl --help' for usage.");
       return 2;
     }
     if (isValidationError(e)) {
-      io.err(`error: invalid manifest; nothing was sent:\n${e.issues.map((i) => `  ${i.path}: ${i.message}`).join('\n')}`);
+      io.err(`error: invalid manifest; nothing was sent:\n${e.issues.map((i) => issueLine({ path: i.path, message: i.message })).join('\n')}`);
       return 1;
     }
     if (isAdminRequestError(e)) {
-      const issues = e.issues.map((i) => `  ${[i.source, i.path].filter(Boolean).join(' ')}: ${i.message}`);
-      io.err(`error: ${e.message}${issues.length ? `\n${issues.join('\n')}` : ''}`);
+      const issues = Array.isArray(e.issues) ? e.issues.map(issueLine) : [];
+      io.err(`error: ${escapeText(e.message)}${issues.length ? `\n${issues.join('\n')}` : ''}`);
       return 1;
     }
     if (e instanceof ManifestReadError) {
-      io.err(`error: ${e.message}`);
+      io.err(`error: ${escapeLines(e.message)}`);
       return 1;
     }
     throw e;
@@ -83,5 +100,6 @@ export async function run(argv: readonly string[], io = { out: (t: string) => pr
 }
 
 export async function main(argv: readonly string[]): Promise<void> {
+  exitQuietlyOnBrokenPipe();
   process.exitCode = await run(argv);
 }

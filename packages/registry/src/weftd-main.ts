@@ -11,6 +11,7 @@ import {
 } from '@weft/api';
 import { formatFlagHelp, isUsageError, parseFlags, parsePortFlag, UsageError, type FlagSpec } from './cli/flags.js';
 import { startDaemon, type DaemonOptions } from './daemon.js';
+import { repairStore } from './store/store-repair.js';
 
 const FLAGS: FlagSpec[] = [
   { name: 'data-dir', value: 'DIR', description: 'directory of the config store (created if missing)', default: '.weft-data' },
@@ -23,6 +24,12 @@ const FLAGS: FlagSpec[] = [
   { name: 'max-sessions', value: 'N', description: 'sessions weftd holds at once', default: String(DEFAULT_MAX_SESSIONS) },
   { name: 'max-connections-per-peer', value: 'N', description: 'TCP connections from one address (all workloads of a host share it)', default: String(DEFAULT_MAX_CONNECTIONS_PER_PEER) },
   { name: 'max-streams-per-connection', value: 'N', description: 'session streams on one connection', default: String(DEFAULT_MAX_STREAMS_PER_CONNECTION) },
+  {
+    name: 'repair-store',
+    description:
+      'repair the store in --data-dir after weftd refused it as damaged: keeps what is intact, moves damaged files aside, ' +
+      'reports what is lost, then exits (it does not start serving)',
+  },
   { name: 'help', short: 'h', description: 'print this help' },
 ];
 
@@ -33,7 +40,10 @@ Weft's control plane: the service registry, the config store and the push of bot
 flags:
 ${formatFlagHelp(FLAGS)}`;
 
-export function parseWeftdArgs(argv: readonly string[]): DaemonOptions | 'help' {
+/** What weftd was asked to do: serve, print help, or repair a store and exit. */
+export type WeftdCommand = DaemonOptions | 'help' | { repairStore: string };
+
+export function parseWeftdArgs(argv: readonly string[]): WeftdCommand {
   const { values, positionals } = parseFlags(argv, FLAGS);
   if (values.has('help')) return 'help';
   if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])} (weftd takes only flags)`);
@@ -55,6 +65,10 @@ export function parseWeftdArgs(argv: readonly string[]): DaemonOptions | 'help' 
   if (!host) throw new UsageError('--host must not be empty');
   const dataDir = one('data-dir', '.weft-data');
   if (!dataDir) throw new UsageError('--data-dir must not be empty');
+  if (values.has('repair-store')) {
+    if (!values.has('data-dir')) throw new UsageError('--repair-store needs --data-dir: name the data dir to repair');
+    return { repairStore: resolve(dataDir) };
+  }
   return {
     dataDir: resolve(dataDir),
     host,
@@ -70,7 +84,7 @@ export function parseWeftdArgs(argv: readonly string[]): DaemonOptions | 'help' 
 }
 
 export async function main(argv: readonly string[]): Promise<void> {
-  let opts: DaemonOptions | 'help';
+  let opts: WeftdCommand;
   try {
     opts = parseWeftdArgs(argv);
   } catch (e) {
@@ -82,6 +96,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     process.stdout.write(`${USAGE}\n`);
     return;
   }
+  if ('repairStore' in opts) return repair(opts.repairStore);
   let daemon;
   try {
     daemon = await startDaemon(opts);
@@ -117,4 +132,15 @@ export async function main(argv: readonly string[]): Promise<void> {
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+}
+
+async function repair(dataDir: string): Promise<void> {
+  try {
+    const report = await repairStore(dataDir);
+    for (const line of report.lines) process.stdout.write(`weftd: ${line}\n`);
+    process.stdout.write(report.repaired ? 'weftd: repair done; start weftd as usual to serve this store\n' : '');
+  } catch (e) {
+    process.stderr.write(`weftd: --repair-store failed: ${(e as Error).message}\n`);
+    process.exit(1);
+  }
 }

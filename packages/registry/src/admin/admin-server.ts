@@ -53,7 +53,13 @@ export class AdminServer {
 
     if (url.pathname === '/healthz') {
       allow('GET', 'HEAD');
-      return sendText(res, 200, 'ok');
+      const store = this.opts.config.store.health();
+      return store.writable ? sendText(res, 200, 'ok') : sendText(res, 503, `not ok: ${store.error}`);
+    }
+    if (url.pathname === '/readyz') {
+      allow('GET', 'HEAD');
+      const store = this.opts.config.store.health();
+      return sendJson(res, store.writable ? 200 : 503, { ready: store.writable, store, sessions: this.opts.sessions.sessionInfos().length });
     }
     if (parts[0] !== 'v1') throw new HttpError(404, `no such path ${url.pathname}`);
     const [, section, ...rest] = parts;

@@ -49,8 +49,12 @@ export class AdminClient {
       parsed = undefined;
     }
     if (!res.ok) {
-      const err = parsed as { error?: string; issues?: ApiIssue[] } | undefined;
-      throw new AdminRequestError(err?.error ?? `HTTP ${res.status} from ${method} ${url.pathname}: ${text.slice(0, 200)}`, res.status, err?.issues ?? []);
+      const err = parsed as { error?: unknown; issues?: unknown } | undefined;
+      const message = typeof err?.error === 'string' ? err.error : `HTTP ${res.status} from ${method} ${url.pathname}: ${text.slice(0, 200)}`;
+      throw new AdminRequestError(message, res.status, Array.isArray(err?.issues) ? (err.issues as ApiIssue[]) : []);
+    }
+    if (typeof parsed !== 'object' || parsed === null) {
+      throw new AdminRequestError(`weftd at ${this.baseUrl} answered ${method} ${url.pathname} with something other than a JSON object: ${text.slice(0, 200)}`, res.status);
     }
     return parsed as T;
   }

@@ -3,8 +3,7 @@
 // so errors name the file, the document number and the field before anything is sent.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseManifest, type ManifestDocument } from '@weft/api';
-import { parseAllDocuments } from 'yaml';
+import { parseManifest, readYamlDocuments, type ManifestDocument } from '@weft/api';
 
 const MANIFEST_EXTENSIONS = /\.(ya?ml|json)$/i;
 
@@ -45,15 +44,18 @@ export function parseManifestSources(sources: { file: string; text: string }[], 
   return sources.flatMap((s) => parseManifest(s.text, s.file, namespace));
 }
 
-/** For delete -f: documents without validation (only kind, name and namespace matter). */
+/**
+ * For delete -f: documents without validation (only kind, name and namespace matter), read with the
+ * same guards as apply (nesting depth, alias expansion), every problem of every file listed.
+ */
 export function readDocumentsLoosely(sources: { file: string; text: string }[]): { source: string; object: unknown }[] {
   const out: { source: string; object: unknown }[] = [];
+  const problems: string[] = [];
   for (const s of sources) {
-    parseAllDocuments(s.text).forEach((doc, i) => {
-      if (doc.errors.length > 0) throw new ManifestReadError(`${s.file}#${i + 1}: YAML: ${doc.errors[0]!.message.split('\n')[0]}`);
-      const value: unknown = doc.toJS();
-      if (value !== null && value !== undefined) out.push({ source: `${s.file}#${i + 1}`, object: value });
-    });
+    const { documents, issues } = readYamlDocuments(s.text, s.file);
+    for (const d of documents) out.push({ source: d.source, object: d.value });
+    for (const i of issues) problems.push(`${i.path}: ${i.message}`);
   }
+  if (problems.length > 0) throw new ManifestReadError(problems.join('\n'));
   return out;
 }

@@ -27,3 +27,15 @@ describe('weftctl tables', () => {
     expect(formatLabels({})).to.equal('<none>');
   });
 });
+
+describe('weftctl tables with hostile text', () => {
+  it('shows control, bidi and newline characters of a cell escaped, keeping the columns aligned', () => {
+    const out = formatTable(['NAME', 'HOST'], [['a\u001b[31m', 'x\u009b2J\u202e'], ['b', 'two\nlines']]);
+    expect(out.split('\n')).to.deep.equal([
+      'NAME        HOST',
+      'a\\x1b[31m   x\\x9b2J\\u202e',
+      'b           two\\x0alines',
+    ]);
+    expect(out).not.to.match(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202e]/);
+  });
+});

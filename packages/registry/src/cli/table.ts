@@ -1,7 +1,12 @@
 // kubectl-style plain tables and ages for weftctl output.
+import { escapeText } from './terminal-text.js';
 
-/** Left-aligned columns separated by three spaces, headers first. */
-export function formatTable(headers: readonly string[], rows: readonly (readonly string[])[]): string {
+/**
+ * Left-aligned columns separated by three spaces, headers first. Cells hold what weftd returned, so
+ * control characters (newlines included, which would break the rows) are shown escaped.
+ */
+export function formatTable(headers: readonly string[], cells: readonly (readonly string[])[]): string {
+  const rows = cells.map((r) => r.map(escapeText));
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: readonly string[]) =>
     cells

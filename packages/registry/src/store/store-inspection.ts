@@ -16,7 +16,7 @@ import { applyMutation } from './store-overlay.js';
 import type { StoreProblem } from './store-open-error.js';
 import { storedKey, type StoredResource } from './stored-resource.js';
 import { readSnapshot, SNAPSHOT_FILE, type SnapshotRead } from './snapshot-file.js';
-import { formatRevisions, readLog, type LogReading } from './wal-reader.js';
+import { countOf, readLog, revisionsText, type LogReading } from './wal-reader.js';
 
 export const LOG_FILE = 'wal.log';
 
@@ -66,14 +66,14 @@ export async function inspectStore(dataDir: string): Promise<StoreInspection> {
     const newer = reading.records.filter((r) => r.record.rev > base);
     const first = newer[0]?.record.rev;
     if (first !== undefined && first !== base + 1 && snapshot.state !== 'damaged') {
-      const missing = formatRange(base + 1, first - 1);
+      const missing = revisionRange(base + 1, first - 1);
       problems.push({
         code: 'REVISION_GAP',
         what:
           snapshot.state === 'missing'
-            ? `${path(LOG_FILE)} begins at revision ${first}, but there is no ${SNAPSHOT_FILE} to hold revisions ${missing} (${path(SNAPSHOT_FILE)} is missing)`
-            : `${path(SNAPSHOT_FILE)} holds revision ${base}, but ${path(LOG_FILE)} begins at revision ${first}: revisions ${missing} are in neither file (was ${SNAPSHOT_FILE} restored from an older backup?)`,
-        repair: `keeps ${snapshot.state === 'ok' ? `${SNAPSHOT_FILE} (revision ${base})` : 'nothing'}, moves wal.log aside and loses its records (revisions ${formatRevisions(newer.map((r) => r.record.rev))})`,
+            ? `${path(LOG_FILE)} begins at revision ${first}, but there is no ${SNAPSHOT_FILE} to hold ${missing} (${path(SNAPSHOT_FILE)} is missing)`
+            : `${path(SNAPSHOT_FILE)} holds revision ${base}, but ${path(LOG_FILE)} begins at revision ${first}: ${missing} are in neither file (was ${SNAPSHOT_FILE} restored from an older backup?)`,
+        repair: `keeps ${snapshot.state === 'ok' ? `${SNAPSHOT_FILE} (revision ${base})` : 'nothing'}, moves wal.log aside and loses its records (${revisionsText(newer.map((r) => r.record.rev))})`,
       });
     } else if (first === base + 1) {
       for (const r of newer) {
@@ -110,7 +110,7 @@ export async function inspectStore(dataDir: string): Promise<StoreInspection> {
       code: 'STORE_BEHIND',
       what:
         `${path(MARKER_FILE)} says revision ${durable} was made durable, but ${SNAPSHOT_FILE} and ${LOG_FILE} hold only up to revision ${revision}: ` +
-        `the writes of revisions ${formatRange(revision + 1, durable)} are missing (files restored from an older backup, or the end of ${LOG_FILE} lost?)`,
+        `the writes of ${revisionRange(revision + 1, durable)} are missing (files restored from an older backup, or the end of ${LOG_FILE} lost?)`,
       repair: `continues from revision ${revision} (the missing writes stay lost)`,
     });
   }
@@ -127,9 +127,9 @@ export async function inspectStore(dataDir: string): Promise<StoreInspection> {
 function walDamage(logPath: string, size: number, reading: LogReading, base: number): StoreProblem {
   const damage = reading.damage!;
   const kept = reading.records.filter((r) => r.record.rev > base);
-  const keptText = kept.length > 0 ? `the ${kept.length} records before byte ${damage.offset} (revisions ${formatRevisions(kept.map((r) => r.record.rev))})` : `everything before byte ${damage.offset}`;
+  const keptText = kept.length > 0 ? `the ${countOf(kept.length, 'record')} before byte ${damage.offset} (${revisionsText(kept.map((r) => r.record.rev))})` : `everything before byte ${damage.offset}`;
   const lost = damage.lostRevisions.filter((r) => r > base);
-  const lostText = lost.length > 0 ? `the ${lost.length} intact records after the damage (revisions ${formatRevisions(lost)})` : 'no intact record after it';
+  const lostText = lost.length > 0 ? `the ${countOf(lost.length, 'intact record')} after the damage (${revisionsText(lost)})` : 'no intact record after it';
   return {
     code: 'WAL_DAMAGED',
     what: `${logPath} is damaged at byte ${damage.offset} (of ${size}): ${damage.problem}`,
@@ -148,6 +148,6 @@ async function readLogFile(path: string): Promise<{ bytes: Buffer; reading: LogR
   return { bytes, reading: readLog(bytes) };
 }
 
-function formatRange(from: number, to: number): string {
-  return from === to ? String(from) : `${from}-${to}`;
+function revisionRange(from: number, to: number): string {
+  return from === to ? `revision ${from}` : `revisions ${from}-${to}`;
 }

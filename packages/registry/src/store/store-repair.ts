@@ -10,7 +10,7 @@ import { lockDataDir } from './data-dir-lock.js';
 import { writeSnapshot, SNAPSHOT_FILE } from './snapshot-file.js';
 import { inspectStore, LOG_FILE, type StoreInspection } from './store-inspection.js';
 import { MARKER_FILE, writeMarker } from './store-marker.js';
-import { formatRevisions } from './wal-reader.js';
+import { countOf, revisionsText } from './wal-reader.js';
 
 export interface RepairReport {
   /** False when there was nothing to repair (nothing was changed). */
@@ -88,7 +88,7 @@ async function repair(found: StoreInspection, now: Date): Promise<RepairReport> 
   const lostRevisions = [...new Set(recordRevs.filter((r) => r > found.revision))].sort((a, b) => a - b);
   lines.push(
     lostRevisions.length > 0
-      ? `lost: ${lostRevisions.length} intact record${lostRevisions.length === 1 ? '' : 's'} that could not be kept (revisions ${formatRevisions(lostRevisions)}), and whatever damaged bytes held`
+      ? `lost: ${countOf(lostRevisions.length, 'intact record')} that could not be kept (${revisionsText(lostRevisions)}), and whatever damaged bytes held`
       : 'lost: no intact record (only what damaged or missing bytes held, if anything)',
   );
   const durable = found.marker.state === 'ok' ? found.marker.marker.durableRevision : 0;

@@ -87,7 +87,8 @@ export function readLog(log: Buffer): LogReading {
 /** Why a frame fault cannot be a torn last write, or undefined when it can. */
 function notTornReason(log: Buffer, fault: FrameFault, after: ReadRecord[]): string | undefined {
   if (after.length > 0) {
-    return `and ${after.length} intact record${after.length === 1 ? '' : 's'} (revision${after.length === 1 ? '' : 's'} ${formatRevisions(after.map((r) => r.record.rev))}) follow${after.length === 1 ? 's' : ''} it, so it is not the torn end of the last write`;
+    const n = after.length;
+    return `and ${countOf(n, 'intact record')} (${revisionsText(after.map((r) => r.record.rev))}) follow${n === 1 ? 's' : ''} it, so it is not the torn end of the last write`;
   }
   if (fault.kind === 'impossible-length') return 'which no write of weftd can produce, not even a torn one';
   if (fault.kind === 'checksum' && !isZeroFilled(log, fault.end)) {
@@ -128,4 +129,14 @@ export function formatRevisions(revs: readonly number[]): string {
     i = j + 1;
   }
   return runs.length > 10 ? `${runs.slice(0, 10).join(', ')}, …` : runs.join(', ');
+}
+
+/** `1 record`, `3 records`. */
+export function countOf(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
+}
+
+/** `revision 3`, `revisions 3-7`. */
+export function revisionsText(revs: readonly number[]): string {
+  return `revision${revs.length === 1 ? '' : 's'} ${formatRevisions(revs)}`;
 }

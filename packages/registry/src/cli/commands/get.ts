@@ -1,8 +1,9 @@
 import { lookupKind, type KindInfo } from '@weft/api';
-import { stringify } from 'yaml';
+import { AdminRequestError } from '../admin-client.js';
 import { NAMESPACE_FLAG, type Command } from '../command.js';
 import { UsageError } from '../flags.js';
 import { formatAge, formatTable } from '../table.js';
+import { toSafeJson, toSafeYaml } from '../terminal-text.js';
 
 interface IstioObject {
   apiVersion: string;
@@ -34,11 +35,12 @@ export const getCommand: Command = {
     } else {
       const query = namespace ? `?namespace=${encodeURIComponent(namespace)}` : '';
       items = (await ctx.client.request<{ items: IstioObject[] }>('GET', `v1/resources/${kind.plural}${query}`)).items;
+      if (!Array.isArray(items)) throw new AdminRequestError('weftd answered the list without an items list', undefined);
     }
     if (output === 'json') {
-      ctx.out(JSON.stringify(name ? items[0] : { apiVersion: 'v1', kind: 'List', items }, null, 2));
+      ctx.out(toSafeJson(name ? items[0] : { apiVersion: 'v1', kind: 'List', items }));
     } else if (output === 'yaml') {
-      ctx.out(items.map((i) => stringify(i).trimEnd()).join('\n---\n'));
+      ctx.out(items.map((i) => toSafeYaml(i).trimEnd()).join('\n---\n'));
     } else if (items.length === 0) {
       ctx.out(`No resources found${namespace ? ` in ${namespace} namespace` : ''}.`);
     } else {
@@ -47,12 +49,17 @@ export const getCommand: Command = {
   },
 };
 
+/** The table of kubectl get; every cell is read defensively, as weftd's answer is not trusted to be well formed. */
 function table(kind: KindInfo, items: IstioObject[]): string {
   const now = Date.now();
-  const age = (i: IstioObject) => (i.metadata.creationTimestamp ? formatAge(now - Date.parse(i.metadata.creationTimestamp)) : '<unknown>');
+  const age = (i: IstioObject) => {
+    const created = Date.parse(String(i.metadata?.creationTimestamp));
+    return Number.isNaN(created) ? '<unknown>' : formatAge(now - created);
+  };
+  const text = (v: unknown) => (typeof v === 'string' ? v : JSON.stringify(v) ?? '');
+  const head = (i: IstioObject) => [text(i.metadata?.namespace), text(i.metadata?.name)];
   if (kind.kind === 'VirtualService') {
-    const hosts = (i: IstioObject) => JSON.stringify(i.spec.hosts ?? []);
-    return formatTable(['NAMESPACE', 'NAME', 'HOSTS', 'AGE'], items.map((i) => [i.metadata.namespace, i.metadata.name, hosts(i), age(i)]));
+    return formatTable(['NAMESPACE', 'NAME', 'HOSTS', 'AGE'], items.map((i) => [...head(i), JSON.stringify(i.spec?.hosts ?? []), age(i)]));
   }
-  return formatTable(['NAMESPACE', 'NAME', 'HOST', 'AGE'], items.map((i) => [i.metadata.namespace, i.metadata.name, String(i.spec.host ?? ''), age(i)]));
+  return formatTable(['NAMESPACE', 'NAME', 'HOST', 'AGE'], items.map((i) => [...head(i), text(i.spec?.host ?? ''), age(i)]));
 }

@@ -1,3 +1,4 @@
+import { AdminRequestError } from '../admin-client.js';
 import type { Command } from '../command.js';
 import { UsageError } from '../flags.js';
 import { formatAge, formatLabels, formatTable } from '../table.js';
@@ -18,6 +19,7 @@ export const servicesCommand: Command = {
   async run(ctx, { positionals }) {
     if (positionals.length > 0) throw new UsageError(`services takes no arguments (got ${JSON.stringify(positionals[0])})`);
     const { services } = await ctx.client.request<ServicesResponse>('GET', 'v1/services');
+    if (!Array.isArray(services)) throw new AdminRequestError('weftd answered without a services list', undefined);
     const now = Date.now();
     const rows = services.flatMap((s) =>
       s.instances.map((i) => [
