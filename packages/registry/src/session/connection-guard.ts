@@ -2,7 +2,8 @@
 // every connection for as long as the peer likes, so 1000 silent sockets or 2000 streams that never
 // said Hello stayed open for good. The guard decides about each socket before grpc-js sees it:
 //  - a connection must carry a session that said Hello within the handshake timeout (again each time
-//    its last such session ends), or it is closed;
+//    its last such session ends), or it is closed; one with streams still open then gets one more
+//    timeout, so that those streams end first with their own status (no Hello in time);
 //  - one peer address may hold at most `maxConnectionsPerPeer` connections; a connection beyond that
 //    is still handed to grpc-js, briefly, so that its streams are refused with a status naming the
 //    limit (a few per address; beyond those the socket is closed at once);
@@ -31,6 +32,8 @@ export interface Connection {
 interface TrackedConnection extends Connection {
   socket: net.Socket;
   deadline: NodeJS.Timeout | undefined;
+  /** The deadline was extended once for open streams since the connection last had a greeted session. */
+  extended: boolean;
 }
 
 /** Over-limit connections per address kept just long enough to refuse their streams with a message. */
@@ -87,6 +90,7 @@ export class ConnectionGuard {
   greeted(conn: Connection): void {
     const c = conn as TrackedConnection;
     c.greeted++;
+    c.extended = false;
     clearTimeout(c.deadline);
     c.deadline = undefined;
   }
@@ -133,7 +137,7 @@ export class ConnectionGuard {
     } else {
       this.perPeer.set(peerAddress, count + 1);
     }
-    const conn: TrackedConnection = { key, peerAddress, streams: 0, greeted: 0, refusal, socket, deadline: undefined };
+    const conn: TrackedConnection = { key, peerAddress, streams: 0, greeted: 0, refusal, socket, deadline: undefined, extended: false };
     this.connections.set(key, conn);
     socket.once('close', () => this.forget(conn));
     this.armDeadline(conn, refusal ? Math.min(REFUSING_CONNECTION_MS, this.limits.handshakeTimeoutMs) : this.limits.handshakeTimeoutMs);
@@ -154,7 +158,13 @@ export class ConnectionGuard {
   private armDeadline(conn: TrackedConnection, ms: number): void {
     conn.deadline = setTimeout(() => {
       conn.deadline = undefined;
-      if (conn.greeted === 0) conn.socket.destroy();
+      if (conn.greeted > 0) return;
+      if (conn.streams > 0 && !conn.extended && !conn.refusal) {
+        conn.extended = true;
+        this.armDeadline(conn, ms);
+        return;
+      }
+      conn.socket.destroy();
     }, ms);
     conn.deadline.unref();
   }
