@@ -9,6 +9,7 @@ import {
   DEFAULT_MAX_STREAMS_PER_CONNECTION,
   parseDuration,
 } from '@weft/api';
+import { keepRunningWithoutOutput } from './cli/broken-pipe.js';
 import { formatFlagHelp, isUsageError, parseFlags, parsePortFlag, UsageError, type FlagSpec } from './cli/flags.js';
 import { startDaemon, type DaemonOptions } from './daemon.js';
 import { repairStore } from './store/store-repair.js';
@@ -84,6 +85,7 @@ export function parseWeftdArgs(argv: readonly string[]): WeftdCommand {
 }
 
 export async function main(argv: readonly string[]): Promise<void> {
+  keepRunningWithoutOutput();
   let opts: WeftdCommand;
   try {
     opts = parseWeftdArgs(argv);

@@ -1,28 +1,52 @@
 // weftd's admin HTTP API (JSON), used by weftctl. See the README of packages/registry for the routes.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { lookupKind } from '@weft/api';
+import type { AddressInfo, Socket } from 'node:net';
+import { isDnsSubdomain, lookupKind, quote } from '@weft/api';
 import { isConfigWriteError } from '../config/config-errors.js';
 import type { ConfigService } from '../config/config-service.js';
 import { toIstioShape } from '../config/resource-views.js';
 import type { EndpointRegistry } from '../registry/endpoint-registry.js';
 import type { SessionServer } from '../session/session-server.js';
 import { parseBatchBody } from './batch-body.js';
-import { HttpError, readBody, sendJson, sendText } from './http-utils.js';
+import { HttpError, isClientGoneError, readBody, sendJson, sendText } from './http-utils.js';
+import { checkNamespace, parseRequestTarget, readQuery } from './request-target.js';
+
+/**
+ * How long a client may take, so that one that sends half a request and stops (or opens connections
+ * and sends nothing) cannot hold weftd's sockets and memory: the answer is 408 and the socket closes.
+ */
+export interface AdminTimeouts {
+  /** To send the request line and headers. */
+  headersMs: number;
+  /** To send the whole request, body included (a 4 MiB body needs at least ~140 KB/s). */
+  requestMs: number;
+  /** An idle keep-alive connection is closed after this. */
+  keepAliveMs: number;
+  /** How often expired requests are looked for (so a timeout fires at most this late). */
+  checkIntervalMs: number;
+}
+
+export const DEFAULT_ADMIN_TIMEOUTS: Readonly<AdminTimeouts> = { headersMs: 10_000, requestMs: 30_000, keepAliveMs: 5_000, checkIntervalMs: 1_000 };
 
 export interface AdminServerOptions {
   config: ConfigService;
   registry: EndpointRegistry;
   sessions: SessionServer;
+  timeouts?: Partial<AdminTimeouts>;
 }
 
 export class AdminServer {
   private readonly server: Server;
 
   constructor(private readonly opts: AdminServerOptions) {
-    this.server = createServer((req, res) => {
-      this.route(req, res).catch((e: unknown) => this.fail(res, e));
-    });
+    const t = { ...DEFAULT_ADMIN_TIMEOUTS, ...opts.timeouts };
+    this.server = createServer(
+      { headersTimeout: t.headersMs, requestTimeout: t.requestMs, keepAliveTimeout: t.keepAliveMs, connectionsCheckingInterval: t.checkIntervalMs },
+      (req, res) => {
+        this.route(req, res).catch((e: unknown) => this.fail(req, res, e));
+      },
+    );
+    this.server.on('clientError', answerClientError);
   }
 
   listen(host: string, port: number): Promise<number> {
@@ -43,13 +67,15 @@ export class AdminServer {
   }
 
   private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://weftd');
-    const parts = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
+    const url = parseRequestTarget(req.url);
+    const parts = url.segments;
     const method = req.method ?? 'GET';
-    const namespace = url.searchParams.get('namespace') || undefined;
     const allow = (...methods: string[]) => {
-      if (!methods.includes(method)) throw new HttpError(405, `method ${method} not allowed on ${url.pathname}; use ${methods.join(' or ')}`);
+      if (methods.includes(method)) return;
+      res.setHeader('allow', methods.join(', '));
+      throw new HttpError(405, `method ${method} not allowed on ${url.pathname}; use ${methods.join(' or ')}`);
     };
+    const query = (...allowed: ('namespace' | 'dryRun')[]) => readQuery(url.query, url.pathname, allowed);
 
     if (url.pathname === '/healthz') {
       allow('GET', 'HEAD');
@@ -67,37 +93,39 @@ export class AdminServer {
       case 'apply': {
         if (rest.length) break;
         allow('POST');
+        const { namespace, dryRun } = query('namespace', 'dryRun');
         const docs = parseBatchBody(await readBody(req), req.headers['content-type'], namespace, true);
-        const result = await this.opts.config.apply(docs, { namespace, dryRun: url.searchParams.get('dryRun') === 'true' });
-        return sendJson(res, 200, result);
+        return sendJson(res, 200, await this.opts.config.apply(docs, { namespace, dryRun }));
       }
       case 'delete': {
         if (rest.length) break;
         allow('POST');
+        const { namespace, dryRun } = query('namespace', 'dryRun');
         const docs = parseBatchBody(await readBody(req), req.headers['content-type'], namespace, false);
         const targets = this.opts.config.deleteTargets(docs, namespace);
-        return sendJson(res, 200, await this.opts.config.delete(targets, { dryRun: url.searchParams.get('dryRun') === 'true' }));
+        return sendJson(res, 200, await this.opts.config.delete(targets, { dryRun }));
       }
       case 'resources':
-        return this.resources(req, res, method, rest, namespace, allow);
+        return this.resources(res, method, rest, query, allow);
       case 'services':
         if (rest.length) break;
         allow('GET');
+        query();
         return sendJson(res, 200, { services: this.services() });
       case 'sessions':
         if (rest.length) break;
         allow('GET');
+        query();
         return sendJson(res, 200, { sessions: this.opts.sessions.sessionInfos() });
     }
     throw new HttpError(404, `no such path ${url.pathname}`);
   }
 
   private async resources(
-    _req: IncomingMessage,
     res: ServerResponse,
     method: string,
     rest: string[],
-    namespace: string | undefined,
+    query: (...allowed: ('namespace' | 'dryRun')[]) => { namespace?: string },
     allow: (...m: string[]) => void,
   ): Promise<void> {
     const [kindName, ns, name, ...extra] = rest;
@@ -105,16 +133,19 @@ export class AdminServer {
       throw new HttpError(404, 'use /v1/resources/{kind} or /v1/resources/{kind}/{namespace}/{name}');
     }
     const kind = lookupKind(kindName);
-    if (!kind) throw new HttpError(404, `unknown kind ${JSON.stringify(kindName)}; known: virtualservices (vs), destinationrules (dr)`);
+    if (!kind) throw new HttpError(404, `unknown kind ${quote(kindName)}; known: virtualservices (vs), destinationrules (dr)`);
     const config = this.opts.config;
     if (ns === undefined || name === undefined) {
       allow('GET');
-      return sendJson(res, 200, { items: config.list(kind.kind, namespace).map(toIstioShape) });
+      return sendJson(res, 200, { items: config.list(kind.kind, query('namespace').namespace).map(toIstioShape) });
     }
     allow('GET', 'DELETE');
+    query();
+    checkNamespace(ns, 'namespace');
+    if (!isDnsSubdomain(name)) throw new HttpError(400, `name ${quote(name)} is not a valid resource name (at most 253 lower-case letters, digits, '-' and '.')`);
     if (method === 'DELETE') return sendJson(res, 200, await config.delete([{ kind: kind.kind, namespace: ns, name }]));
     const found = config.get(kind.kind, ns, name);
-    if (!found) throw new HttpError(404, `${kind.singular}.${kind.group} ${JSON.stringify(name)} not found in namespace ${ns}`);
+    if (!found) throw new HttpError(404, `${kind.singular}.${kind.group} ${quote(name)} not found in namespace ${ns}`);
     return sendJson(res, 200, toIstioShape(found));
   }
 
@@ -146,11 +177,13 @@ export class AdminServer {
     return out;
   }
 
-  private fail(res: ServerResponse, e: unknown): void {
-    if (res.headersSent) {
+  private fail(req: IncomingMessage, res: ServerResponse, e: unknown): void {
+    if (res.headersSent || isClientGoneError(e)) {
       res.destroy();
       return;
     }
+    // Refused before its body was read: close rather than read (and discard) the rest of it.
+    if (!req.complete) res.setHeader('connection', 'close');
     if (e instanceof HttpError) return sendJson(res, e.status, { error: e.message, ...e.extra });
     if (isConfigWriteError(e)) {
       return sendJson(res, e.code === 'NOT_FOUND' ? 404 : e.code === 'TOO_LARGE' ? 413 : 400, { error: e.summary, issues: e.issues });
@@ -158,4 +191,23 @@ export class AdminServer {
     process.stderr.write(`weftd: admin API error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
     sendJson(res, 500, { error: `internal error: ${e instanceof Error ? e.message : String(e)}` });
   }
+}
+
+/**
+ * Requests Node's parser refuses before they reach route() (a malformed request line, headers too
+ * large, a request timeout): answered with a JSON error naming the problem, then closed.
+ */
+function answerClientError(err: Error & { code?: string }, socket: Socket): void {
+  if (!socket.writable || err.code === 'ECONNRESET') {
+    socket.destroy();
+    return;
+  }
+  const [status, reason, message] =
+    err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? [408, 'Request Timeout', 'the request was not received in time; send the whole request at once']
+      : err.code === 'HPE_HEADER_OVERFLOW'
+        ? [431, 'Request Header Fields Too Large', 'the request headers are too large']
+        : [400, 'Bad Request', `malformed HTTP request (${err.code ?? err.message})`];
+  const body = JSON.stringify({ error: message });
+  socket.end(`HTTP/1.1 ${status} ${reason}\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
 }
