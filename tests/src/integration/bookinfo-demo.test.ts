@@ -10,7 +10,7 @@ describe('Bookinfo demo', function () {
   this.timeout(90_000);
 
   it('runs every phase with --requests and exits 0 with the expected tables', async () => {
-    const proc = spawn(process.execPath, [DEMO_BIN, '--requests', '40', '--productpage-port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = spawn(process.execPath, [DEMO_BIN, '--requests', '40', '--any-ports'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
     proc.stderr!.on('data', (d: Buffer) => (out += d.toString()));

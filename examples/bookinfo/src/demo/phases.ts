@@ -1,0 +1,48 @@
+// The demo's phases: Istio's traffic-management tasks in order, each with the files it applies and a
+// check that says when the traffic it produced is clearly wrong.
+import type { TrafficResult } from './traffic.js';
+
+export const VERSIONS = ['v1', 'v2', 'v3'] as const;
+
+export interface Phase {
+  title: string;
+  /** Networking files applied before the traffic (in order, as one weftctl apply). */
+  apply: string[];
+  /** Log in as this user first (productpage then sends `end-user`). */
+  user?: string;
+  /** Why the outcome is clearly wrong, or undefined if it looks right. */
+  check(result: TrafficResult): string | undefined;
+}
+
+function share(result: TrafficResult, version: string): number {
+  return result.total ? (result.byVersion.get(version) ?? 0) / result.total : 0;
+}
+
+function onlyVersions(result: TrafficResult, allowed: readonly string[]): string | undefined {
+  const other = [...result.byVersion.keys()].filter((v) => !allowed.includes(v));
+  return other.length ? `expected only ${allowed.join('/')}, also got ${other.join(', ')}` : undefined;
+}
+
+export const PHASES: Phase[] = [
+  {
+    title: 'No routing rules: reviews requests spread over v1, v2 and v3',
+    apply: [],
+    check: (r) => (r.total >= 30 && r.byVersion.size < 2 ? 'expected more than one reviews version without rules' : onlyVersions(r, VERSIONS)),
+  },
+  {
+    title: 'Route everything to v1 (destination-rule-all + virtual-service-all-v1)',
+    apply: ['destination-rule-all.yaml', 'virtual-service-all-v1.yaml'],
+    check: (r) => onlyVersions(r, ['v1']),
+  },
+  {
+    title: 'Shift 50 % of reviews traffic to v3 (virtual-service-reviews-50-v3)',
+    apply: ['virtual-service-reviews-50-v3.yaml'],
+    check: (r) => onlyVersions(r, ['v1', 'v3']) ?? (r.total >= 40 && (share(r, 'v1') < 0.25 || share(r, 'v3') < 0.25) ? 'split is far from 50/50' : undefined),
+  },
+  {
+    title: 'Logged in as jason: v2 for jason, v1 for everyone else (virtual-service-reviews-test-v2)',
+    apply: ['virtual-service-reviews-test-v2.yaml'],
+    user: 'jason',
+    check: (r) => onlyVersions(r, ['v2']),
+  },
+];
