@@ -1,27 +1,34 @@
 #!/usr/bin/env node
 // `npm run pack [-- DIR]`: `npm pack` of @weft/api, @weft/registry and @weft/sdk into DIR (default
 // ./weft-packages), so another project can `npm install` them before they are on the registry.
-// Packs what is built: `npm run pack` builds first; run directly, this checks that dist/ matches src/.
+// Packs what is built: `npm run pack` builds first (run directly, build first yourself).
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const PACKAGES = ['packages/api', 'packages/registry', 'packages/sdk'];
 
-/** dist/**\/*.js files without a src/**\/*.ts (outputs of deleted sources that tsc -b leaves behind). */
-function staleOutputs(pkgDir) {
+const OUTPUT = /\.(js|js\.map|d\.ts|d\.ts\.map)$/;
+
+/**
+ * Removes what tsc -b leaves behind in dist/ when a source is deleted or renamed (it never deletes
+ * outputs), so the tarball holds the build of today's sources only. Returns the removed paths.
+ */
+function pruneStaleOutputs(pkgDir) {
   const dist = join(pkgDir, 'dist');
-  if (!existsSync(join(dist, 'index.js'))) return [`${relative(ROOT, dist)}/index.js is missing`];
-  const stale = [];
+  if (!existsSync(join(dist, 'index.js'))) throw new Error(`${relative(ROOT, dist)}/index.js is missing: run 'npm run build' first`);
+  const removed = [];
   for (const entry of readdirSync(dist, { recursive: true, withFileTypes: true })) {
-    if (!entry.isFile() || !entry.name.endsWith('.js')) continue;
-    const out = join(entry.parentPath ?? entry.path, entry.name);
-    const source = join(pkgDir, 'src', relative(dist, out)).replace(/\.js$/, '.ts');
-    if (!existsSync(source)) stale.push(`${relative(ROOT, out)} has no source ${relative(ROOT, source)}`);
+    if (!entry.isFile() || !OUTPUT.test(entry.name)) continue;
+    const output = join(entry.parentPath ?? entry.path, entry.name);
+    const source = join(pkgDir, 'src', relative(dist, output)).replace(OUTPUT, '.ts');
+    if (existsSync(source)) continue;
+    rmSync(output);
+    removed.push(relative(ROOT, output));
   }
-  return stale;
+  return removed;
 }
 
 function npm(args) {
@@ -40,11 +47,8 @@ function main() {
     console.error('usage: node scripts/pack.mjs [DIR]   (default DIR: ./weft-packages)');
     return 2;
   }
-  const problems = PACKAGES.flatMap((p) => staleOutputs(join(ROOT, p)));
-  if (problems.length) {
-    console.error(`pack: the build does not match the sources:\n  ${problems.join('\n  ')}\nRun 'npm run clean && npm run build' and try again.`);
-    return 1;
-  }
+  const removed = PACKAGES.flatMap((p) => pruneStaleOutputs(join(ROOT, p)));
+  if (removed.length) console.log(`Removed ${removed.length} build output(s) whose source is gone:\n  ${removed.join('\n  ')}`);
   const dest = resolve(args[0] ?? 'weft-packages');
   mkdirSync(dest, { recursive: true });
   const packed = JSON.parse(npm(['pack', ...PACKAGES.flatMap((p) => ['-w', p]), '--pack-destination', dest, '--json']));
