@@ -78,6 +78,16 @@ describe('FileStore.open refuses a store it cannot trust, changing nothing', () 
     expect(warnings).to.deep.equal([]);
   });
 
+  it('after a failed start, removes what it created for a new store, and nothing of an existing one', async () => {
+    const fresh = join(dir, 'new', 'data');
+    await (await FileStore.open(fresh, quiet)).closeAndDiscardIfNew();
+    expect(readdirSync(dir)).to.deep.equal([]);
+    await storeWith(0);
+    const before = contents(dir);
+    await (await FileStore.open(dir, quiet)).closeAndDiscardIfNew();
+    expect(contents(dir)).to.deep.equal(before);
+  });
+
   it('records the durable revision in store.json at close and compaction', async () => {
     await storeWith(3);
     expect(JSON.parse(readFileSync(join(dir, MARKER_FILE), 'utf8')).durableRevision).to.equal(3);
