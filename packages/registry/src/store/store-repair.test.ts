@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DataDirLockedError, formatLockOwner, currentOwner, LOCK_FILE } from './data-dir-lock.js';
@@ -81,6 +81,10 @@ describe('weftd --repair-store (repairStore)', () => {
     expect(report.repaired).to.equal(false);
     expect(report.lines.join()).to.contain(`nothing to repair: the store in ${dir} is intact (revision 2, 2 resources)`);
     expect(readdirSync(dir).map((f) => [f, readFileSync(join(dir, f)).toString('base64')])).to.deep.equal(before);
+    const empty = join(dir, 'empty');
+    mkdirSync(empty);
+    expect((await repairStore(empty, now)).lines).to.deep.equal([`nothing to repair: ${empty} holds no store yet`]);
+    expect(readdirSync(empty)).to.deep.equal([]);
   });
 
   it('starts an empty store above the durable revision when snapshot.json and wal.log are gone', async () => {

@@ -35,9 +35,10 @@ export async function repairStore(dataDir: string, now = new Date()): Promise<Re
     const found = await inspectStore(dataDir);
     if (found.problems.length === 0) {
       const torn = found.log?.reading.tornTail ? `; the torn end of its last write (${found.log.reading.tornTail.bytes} bytes, never acknowledged) is cut off when weftd starts, as always` : '';
+      const state = found.isNew ? `${dataDir} holds no store yet` : `the store in ${dataDir} is intact (revision ${found.revision}, ${found.resources.size} resources)${torn}`;
       return {
         repaired: false,
-        lines: [`nothing to repair: the store in ${dataDir} is intact (revision ${found.revision}, ${found.resources.size} resources)${torn}`],
+        lines: [`nothing to repair: ${state}`],
         revision: found.revision,
         resources: found.resources.size,
         lostRevisions: [],
