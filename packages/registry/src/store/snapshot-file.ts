@@ -1,7 +1,7 @@
 // snapshot.json: the whole store at one revision, written by compaction (and by --repair-store).
 // It is written to a temporary file, fsync'd and renamed over the old one, so a crash leaves either
-// the old or the new snapshot, never a mix: a snapshot that does not parse is damage, and reading one
-// says which file, what is wrong with it and what to do.
+// the old or the new snapshot, never a mix: a snapshot that does not parse or check is damage, and
+// reading it says what is wrong (store-inspection.ts adds the file's path and what to do).
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { replaceFileDurably } from './durable-file.js';
