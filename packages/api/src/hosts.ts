@@ -1,6 +1,7 @@
 // Host names as Istio reads them: `reviews` (in the namespace of whoever names it), `reviews.bookinfo`
 // and `reviews.bookinfo.svc.cluster.local` all name one service. Weft keys everything by the FQDN.
 import { quote } from './errors.js';
+import { MAX_HOST_LENGTH, MAX_LABEL_NAME_LENGTH, MAX_LABEL_VALUE_LENGTH } from './limits.js';
 
 export const CLUSTER_DOMAIN = 'svc.cluster.local';
 const SUFFIX = '.' + CLUSTER_DOMAIN;
@@ -51,8 +52,6 @@ export function isDnsSubdomain(s: string): boolean {
 
 // ── Host names in rules, as Istio validates them ───────────────────────────────────────────────
 
-/** The longest host name (DNS allows 253 characters without the trailing dot). */
-export const MAX_HOST_NAME_LENGTH = 253;
 const MAX_DNS_LABEL_LENGTH = 63;
 /** A DNS-1123 label as Istio reads it in hosts: letters (either case), digits and '-' inside. */
 const HOST_LABEL = /^[a-zA-Z0-9]([-a-zA-Z0-9]*[a-zA-Z0-9])?$/;
@@ -75,7 +74,7 @@ export type HostField = 'virtualService' | 'destinationRule' | 'destination';
  */
 export function hostProblem(host: string, field: HostField): string | undefined {
   if (host.length === 0) return 'must not be empty';
-  if (host.length > MAX_HOST_NAME_LENGTH) return `is ${host.length} characters long; a host name has at most ${MAX_HOST_NAME_LENGTH}`;
+  if (host.length > MAX_HOST_LENGTH) return `is ${host.length} characters long; a host name has at most ${MAX_HOST_LENGTH}`;
   if (field === 'virtualService' && IPV4.test(host)) return undefined;
   const notValid = `${quote(host)} is not a valid host name`;
   const bad = /[^-a-zA-Z0-9.*]/.exec(host);
@@ -109,7 +108,6 @@ export function hostProblem(host: string, field: HostField): string | undefined 
 // ── Label and annotation keys and values, as Kubernetes validates them ─────────────────────────
 
 const QUALIFIED_NAME = /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/;
-const MAX_QUALIFIED_NAME_LENGTH = 63;
 
 /** Why `key` is not a Kubernetes label or annotation key (`[prefix/]name`), or undefined. */
 export function labelKeyProblem(key: string): string | undefined {
@@ -119,7 +117,7 @@ export function labelKeyProblem(key: string): string | undefined {
   const shape = "a key is [prefix/]name: name at most 63 characters of letters, digits, '-', '_' and '.', starting and ending with a letter or digit; prefix a DNS subdomain";
   if (prefix !== undefined && !isDnsSubdomain(prefix)) return `${quote(key)} is not a valid key: prefix ${quote(prefix)} is not a DNS subdomain (${shape})`;
   if (name.length === 0) return `${quote(key)} is not a valid key: the name part is empty (${shape})`;
-  if (name.length > MAX_QUALIFIED_NAME_LENGTH) return `${quote(key)} is not a valid key: the name part is ${name.length} characters long (${shape})`;
+  if (name.length > MAX_LABEL_NAME_LENGTH) return `${quote(key)} is not a valid key: the name part is ${name.length} characters long (${shape})`;
   if (!QUALIFIED_NAME.test(name)) return `${quote(key)} is not a valid key (${shape})`;
   return undefined;
 }
@@ -127,7 +125,7 @@ export function labelKeyProblem(key: string): string | undefined {
 /** Why `value` is not a Kubernetes label value (empty, or a qualified name of at most 63), or undefined. */
 export function labelValueProblem(value: string): string | undefined {
   if (value === '') return undefined;
-  if (value.length > MAX_QUALIFIED_NAME_LENGTH) return `is ${value.length} characters long; a label value has at most ${MAX_QUALIFIED_NAME_LENGTH}`;
+  if (value.length > MAX_LABEL_VALUE_LENGTH) return `is ${value.length} characters long; a label value has at most ${MAX_LABEL_VALUE_LENGTH}`;
   if (!QUALIFIED_NAME.test(value)) return `${quote(value)} is not a valid label value (letters, digits, '-', '_' and '.', starting and ending with a letter or digit)`;
   return undefined;
 }
