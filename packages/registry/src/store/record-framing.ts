@@ -76,13 +76,18 @@ export function decodeFrames(log: Buffer, from = 0): DecodedFrames {
   return { frames, validLength: offset };
 }
 
-/** The first offset in [from, log.length) where an intact frame starts that `accept` accepts, if any. */
-export function findIntactFrame(log: Buffer, from: number, accept: (payload: Buffer) => boolean): DecodedFrame | undefined {
+/**
+ * The first offset in [from, log.length) where an intact frame starts that `accept` accepts, if any.
+ * `firstByte`, when given, is what every payload starts with ('{' for JSON).
+ */
+export function findIntactFrame(log: Buffer, from: number, accept: (payload: Buffer) => boolean, firstByte?: number): DecodedFrame | undefined {
   // Cheap to scan: a length field must be 1..remaining bytes, which rules out nearly every offset
-  // inside JSON text (no byte of it is 0x00) before any checksum is computed.
+  // inside JSON text (no byte of it is 0x00), and the first payload byte most of the rest (in random
+  // garbage), before any checksum is computed.
   for (let offset = from; offset + FRAME_HEADER_BYTES < log.length; offset++) {
     const length = log.readUInt32BE(offset);
     if (length === 0 || length > log.length - offset - FRAME_HEADER_BYTES) continue;
+    if (firstByte !== undefined && log[offset + FRAME_HEADER_BYTES] !== firstByte) continue;
     const f = frameAt(log, offset);
     if (!isFrameFault(f) && accept(f.payload)) return f;
   }

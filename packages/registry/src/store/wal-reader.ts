@@ -112,7 +112,8 @@ function intactRecordsFrom(log: Buffer, from: number): ReadRecord[] {
     return parsed !== undefined;
   };
   // Each found frame moves `from` past itself, so this ends after at most log.length steps.
-  for (let f = findIntactFrame(log, from, isRecord); f; f = findIntactFrame(log, f.end, isRecord)) {
+  const brace = '{'.charCodeAt(0);
+  for (let f = findIntactFrame(log, from, isRecord, brace); f; f = findIntactFrame(log, f.end, isRecord, brace)) {
     out.push({ offset: f.offset, end: f.end, record: parsed! });
   }
   return out;
