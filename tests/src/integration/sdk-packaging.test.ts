@@ -3,7 +3,7 @@
 // dead proxy, and a lockfile seeded from the workspace's so npm needs no registry metadata). Then weftd
 // and weftctl run from node_modules/.bin and the documented snippets run as written: every ```js block
 // of docs/getting-started.md and the package READMEs marked `<!-- snippet: NAME.mjs [keeps-running] -->`,
-// checked against its own `// prints: ...` comments.
+// checked against its own `// prints: ...` comments, and type-checked as TypeScript.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, constants, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
@@ -261,6 +261,20 @@ describe('Packages installed from their tarballs outside the workspace', functio
       }
     });
   }
+
+  it('the snippets type-check as TypeScript against the installed declarations', async () => {
+    const dir = join(app, 'typed');
+    mkdirSync(dir, { recursive: true });
+    const files = SNIPPET_DOCS.flatMap(snippets).map((s) => {
+      const file = join(dir, s.file.replace(/\.mjs$/, '.mts'));
+      writeFileSync(file, s.code);
+      return file;
+    });
+    const tsc = join(REPO_ROOT, 'node_modules/typescript/bin/tsc');
+    const flags = ['--noEmit', '--strict', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--target', 'es2022', '--types', 'node', '--skipLibCheck'];
+    const checked = await runToEnd(process.execPath, [tsc, ...flags, ...files], { cwd: app });
+    expect(checked.code, `tsc on the snippets:\n${checked.out}`).to.equal(0);
+  });
 
   it('weftd and weftctl run from node_modules/.bin, and the documented snippets run as written', async () => {
     const all = SNIPPET_DOCS.flatMap(snippets);

@@ -110,11 +110,6 @@ export class ChildGroup {
     return true;
   }
 
-  /** Pids of every process the group started that may still run (for checks and reports). */
-  runningPids(): number[] {
-    return this.children.filter((c) => isRunning(c.proc)).map((c) => c.proc.pid!);
-  }
-
   /** Stops the children in two groups: `first` are stopped before the rest (e.g. workloads before weftd). */
   stopAll(first: (c: Child) => boolean = () => false, graceMs = 5_000): Promise<void> {
     this.stopping ??= (async () => {
