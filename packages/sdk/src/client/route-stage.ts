@@ -69,7 +69,8 @@ function blockMatches(m: CompiledMatch, req: OutboundRequest): boolean {
 }
 
 function headerValue(headers: OutboundHeaders, name: string): string | undefined {
-  const v = headers[name];
+  // Own properties only: a rule may match a header named `constructor` or `toString`.
+  const v = Object.hasOwn(headers, name) ? headers[name] : undefined;
   return v === undefined ? undefined : typeof v === 'string' ? v : v.join(',');
 }
 

@@ -57,6 +57,21 @@ describe('compileConfig', () => {
     expect(selectRoute(table, req('http://reviews/other', { 'x-canary': '' }))?.subset).to.equal('canary'); // presence, OR
   });
 
+  it('matches headers named like Object.prototype members as the plain headers they are', () => {
+    const config = compileConfig('1', [vs({
+      hosts: ['reviews'],
+      http: [
+        { match: [{ headers: { constructor: { exact: 'x' } } }], route: [{ destination: { host: 'reviews', subset: 'v2' } }] },
+        { match: [{ headers: { tostring: {} } }], route: [{ destination: { host: 'reviews', subset: 'v3' } }] },
+        { route: [{ destination: { host: 'reviews', subset: 'v1' } }] },
+      ],
+    })], NS);
+    const table = config.routes.get(REVIEWS)!;
+    expect(selectRoute(table, req('http://reviews/r'))!.subset).to.equal('v1');
+    expect(selectRoute(table, req('http://reviews/r', { constructor: 'x' }))!.subset).to.equal('v2');
+    expect(selectRoute(table, req('http://reviews/r', { tostring: '' }))!.subset).to.equal('v3');
+  });
+
   it('matches regexes against the whole value, uri without the query, and ports', () => {
     const config = compileConfig('1', [vs({
       hosts: ['reviews'],
