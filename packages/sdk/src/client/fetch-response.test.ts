@@ -49,4 +49,26 @@ describe('the Response of mesh.fetch', () => {
     expect(blackhole.headers.get(RESPONSE_FLAGS_HEADER)).to.equal('-');
     expect(await blackhole.text()).to.equal('');
   });
+
+  it('streams a large body with backpressure, and passes a cancel and a failure through', async () => {
+    const chunk = 'x'.repeat(32 * 1024);
+    const big = outbound(200, {}, Array.from({ length: 64 }, () => chunk));
+    const res = toFetchResponse(big, 'GET', 'http://ratings/', false);
+    expect((await res.text()).length).to.equal(64 * chunk.length);
+
+    const endless = new Readable({ read() { this.push(Buffer.alloc(16 * 1024)); } });
+    const cancelled = toFetchResponse({ statusCode: 200, headers: {}, body: endless as unknown as OutboundResponse['body'] }, 'GET', 'http://ratings/', false);
+    const reader = cancelled.body!.getReader();
+    await reader.read();
+    await reader.cancel();
+    expect(endless.destroyed).to.equal(true);
+    await new Promise((r) => setImmediate(r)); // late events from the source must not reach the closed stream
+
+    const broken = new Readable({ read() {} });
+    const failing = toFetchResponse({ statusCode: 200, headers: {}, body: broken as unknown as OutboundResponse['body'] }, 'GET', 'http://ratings/', false);
+    broken.push('partial');
+    setImmediate(() => broken.destroy(new Error('connection reset mid-body')));
+    const e = await failing.text().catch((err: unknown) => err);
+    expect((e as Error).message).to.equal('connection reset mid-body');
+  });
 });
