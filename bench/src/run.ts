@@ -49,14 +49,16 @@ async function benchFetch(daemon: Daemon): Promise<void> {
       echo.once('exit', (code) => reject(new Error(`echo server exited with ${code}`)));
     });
     const mesh = await createMesh({ service: 'bench-client', namespace: 'bench', controlPlane: daemon.grpc, subscribe: ['echo'] });
-    // Two bare baselines: an Agent (what undici's global dispatcher is) and a Pool bound to the one
-    // origin (the cheapest dispatcher undici has). The ratios are taken against the faster of the two.
+    // Bare baselines: an Agent (what undici's global dispatcher is), a Pool bound to the one origin (the
+    // cheapest dispatcher undici has) and, for fetch, the platform's own fetch (whose Response class
+    // mesh.fetch returns). The ratios are taken against the fastest of them.
     const bare = `http://127.0.0.1:${port}/`;
     const agent = new Agent({ connections: null, pipelining: 1 });
     const pool = new Pool(`http://127.0.0.1:${port}`, { connections: null, pipelining: 1 });
     const variants: Record<string, () => Promise<void>> = {
       'fetch.bare': async () => void (await (await undiciFetch(bare, { dispatcher: agent })).text()),
       'fetch.bare_pool': async () => void (await (await undiciFetch(bare, { dispatcher: pool })).text()),
+      'fetch.bare_global': async () => void (await (await fetch(bare)).text()),
       'fetch.mesh': async () => void (await (await mesh.fetch('http://echo/')).text()),
       'request.bare': async () => void (await (await undiciRequest(bare, { dispatcher: agent })).body.text()),
       'request.bare_pool': async () => void (await (await undiciRequest(bare, { dispatcher: pool })).body.text()),
@@ -78,8 +80,8 @@ async function benchFetch(daemon: Daemon): Promise<void> {
       }
     }
     for (const [name, rs] of Object.entries(runs)) record(name, merge(rs));
-    const best = (a: string, b: string) => Math.max(results[`${a}.rps`]!, results[`${b}.rps`]!);
-    results['fetch.throughput_ratio'] = round(results['fetch.mesh.rps']! / best('fetch.bare', 'fetch.bare_pool'));
+    const best = (...names: string[]) => Math.max(...names.map((n) => results[`${n}.rps`]!));
+    results['fetch.throughput_ratio'] = round(results['fetch.mesh.rps']! / best('fetch.bare', 'fetch.bare_pool', 'fetch.bare_global'));
     results['request.throughput_ratio'] = round(results['request.mesh.rps']! / best('request.bare', 'request.bare_pool'));
     results['request.dispatcher_ratio'] = round(results['request.mesh.rps']! / results['request.dispatcher.rps']!);
     results['fetch.p99_ratio'] = round(results['fetch.mesh.p99_ms']! / results['fetch.bare.p99_ms']!);
