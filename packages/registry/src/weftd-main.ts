@@ -106,12 +106,6 @@ export async function main(argv: readonly string[]): Promise<void> {
     process.stderr.write(`weftd: ${(e as Error).message}\n`);
     process.exit(1);
   }
-  const shown = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
-  process.stdout.write(
-    `weftd: control plane listening on ${shown}:${daemon.grpcPort} (gRPC)\n` +
-      `weftd: admin API listening on http://${shown}:${daemon.adminPort}\n` +
-      `weftd: ready (data dir ${opts.dataDir}, store revision ${daemon.store.revision})\n`,
-  );
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
@@ -132,8 +126,15 @@ export async function main(argv: readonly string[]): Promise<void> {
         process.exit(1);
       });
   };
+  // Before the lines that say weftd is up: a SIGTERM sent as soon as they are read must stop it cleanly.
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+  const shown = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
+  process.stdout.write(
+    `weftd: control plane listening on ${shown}:${daemon.grpcPort} (gRPC)\n` +
+      `weftd: admin API listening on http://${shown}:${daemon.adminPort}\n` +
+      `weftd: ready (data dir ${opts.dataDir}, store revision ${daemon.store.revision})\n`,
+  );
 }
 
 async function repair(dataDir: string): Promise<void> {
