@@ -58,7 +58,9 @@ describe('session port: bad input', function () {
   const sockets: net.Socket[] = [];
   const sessions: { close(): void }[] = [];
 
-  before(async () => (weftd = await startWeftd({ args: ['--handshake-timeout', `${HANDSHAKE_MS}ms`] })));
+  // A long keepalive, so that only the handshake deadline can close a silent connection (with a short
+  // one, weftd's keepalive ping finds an unresponsive peer too).
+  before(async () => (weftd = await startWeftd({ args: ['--handshake-timeout', `${HANDSHAKE_MS}ms`, '--keepalive', '30s'] })));
   after(async () => weftd?.stop());
   afterEach(async () => {
     for (const s of sockets.splice(0)) s.destroy();
