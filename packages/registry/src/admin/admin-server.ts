@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo, Socket } from 'node:net';
 import { isDnsSubdomain, lookupKind, quote } from '@weft/api';
 import { isConfigWriteError } from '../config/config-errors.js';
+import { isStoreWriteRefusedError } from '../store/store-write-refused-error.js';
 import type { ConfigService } from '../config/config-service.js';
 import { toIstioShape } from '../config/resource-views.js';
 import type { EndpointRegistry } from '../registry/endpoint-registry.js';
@@ -188,6 +189,8 @@ export class AdminServer {
     if (isConfigWriteError(e)) {
       return sendJson(res, e.code === 'NOT_FOUND' ? 404 : e.code === 'TOO_LARGE' ? 413 : 400, { error: e.summary, issues: e.issues });
     }
+    // Not a fault of weftd's code but of its disk: /healthz already says why; nothing was written.
+    if (isStoreWriteRefusedError(e)) return sendJson(res, 503, { error: `${e.message}; nothing was written, try again once GET /readyz reports the store writable` });
     process.stderr.write(`weftd: admin API error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
     sendJson(res, 500, { error: `internal error: ${e instanceof Error ? e.message : String(e)}` });
   }
