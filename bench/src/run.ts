@@ -1,5 +1,5 @@
-// `npm run bench`: the SDK's data-plane overhead against bare undici, and push convergence of weftd to
-// many SDK sessions. Prints the figures and writes bench/results.json, a flat object of named numbers
+// `npm run bench`: the SDK's data-plane overhead against bare undici, push convergence of weftd to
+// many SDK sessions, and weftd's heap after sessions subscribed to many hosts and left. Prints the figures and writes bench/results.json, a flat object of named numbers
 // whose names stay stable across releases. Machines are noisy: the variants of one comparison run
 // interleaved in rounds in one process, and only ratios measured side by side are compared.
 import { fork } from 'node:child_process';
@@ -9,6 +9,7 @@ import { parseArgs } from 'node:util';
 import { Agent, Pool, fetch as undiciFetch, request as undiciRequest } from 'undici';
 import { createMesh } from '@weft/sdk';
 import { applyYaml, closedLoop, percentile, sleep, startDaemon, stopChild, type Daemon, type LoadResult } from './util.js';
+import { benchSubscribeHeap } from './subscribe-heap.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -209,6 +210,7 @@ try {
 } finally {
   await daemon.stop();
 }
+if (!args.only || args.only === 'heap') Object.assign(results, await benchSubscribeHeap());
 for (const [k, v] of Object.entries(results)) console.log(`${k.padEnd(28)} ${v}`);
 writeFileSync(args.out!, JSON.stringify(results, null, 2) + '\n');
 console.log(`wrote ${args.out}`);
