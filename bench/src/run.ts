@@ -1,7 +1,8 @@
 // `npm run bench`: the SDK's data-plane overhead against bare undici, push convergence of weftd to
-// many SDK sessions, and weftd's heap after sessions subscribed to many hosts and left. Prints the figures and writes bench/results.json, a flat object of named numbers
-// whose names stay stable across releases. Machines are noisy: the variants of one comparison run
-// interleaved in rounds in one process, and only ratios measured side by side are compared.
+// many SDK sessions, and weftd's heap after sessions subscribed to many hosts and left. Prints the
+// figures and writes bench/results.json, a flat object of named numbers whose names stay stable across
+// releases. Machines are noisy: the variants of one comparison run interleaved in rounds in one
+// process, and only ratios measured side by side are compared.
 import { fork } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
