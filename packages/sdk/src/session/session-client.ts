@@ -9,6 +9,7 @@ import * as grpc from '@grpc/grpc-js';
 import {
   ControlPlaneClient,
   MAX_CLIENT_MESSAGE_BYTES,
+  MAX_ENDPOINTS_PER_SESSION,
   MAX_NACK_ERROR_LENGTH,
   MAX_SERVER_MESSAGE_BYTES,
   MAX_SUBSCRIPTIONS_PER_SESSION,
@@ -95,8 +96,17 @@ export class SessionClient {
     this.open();
   }
 
-  /** Replaces the registered endpoint set (empty = deregister). Resolves when handed to the transport. */
+  /**
+   * Replaces the registered endpoint set (empty = deregister). Resolves when handed to the transport.
+   * A set over weftd's limit is refused here and the previous set stays: weftd would end the session,
+   * and every reconnect would send it again.
+   */
   register(endpoints: EndpointMsg[]): Promise<void> {
+    if (endpoints.length > MAX_ENDPOINTS_PER_SESSION) {
+      const refused = Promise.reject(new Error(`cannot register ${endpoints.length} endpoints: a session may register at most ${MAX_ENDPOINTS_PER_SESSION} (MAX_ENDPOINTS_PER_SESSION)`));
+      refused.catch(() => undefined); // a caller that does not wait for it must not crash the process
+      return refused;
+    }
     this.endpoints = endpoints;
     return this.send({ register: { endpoints } });
   }
