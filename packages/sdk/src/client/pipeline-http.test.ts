@@ -50,9 +50,10 @@ describe('client pipeline over real sockets', () => {
   let config: CompiledConfig;
   let awaited: string[];
 
-  function edges(mode: OutboundTrafficPolicyMode = 'ALLOW_ANY') {
-    const awaitHost = async (h: string) => {
+  function edges(mode: OutboundTrafficPolicyMode = 'ALLOW_ANY', weftdAnswers = true) {
+    const awaitHost = (h: string) => {
       awaited.push(h);
+      return weftdAnswers ? Promise.resolve() : new Promise<void>(() => undefined);
     };
     const handler = compose(
       [egressStage({ mode, config: () => config, clusters, awaitHost }), routeStage({ config: () => config }), pickStage({ clusters, awaitHost })],
@@ -180,5 +181,18 @@ describe('client pipeline over real sockets', () => {
     const local = await strict.request(`http://127.0.0.1:${fakes[0]!.port}/`);
     expect(local.statusCode).to.equal(200);
     await local.body.text();
+  });
+
+  it("ends a wait for weftd's answer when the caller aborts, with the signal's reason", async () => {
+    const { fetch, request } = edges('ALLOW_ANY', false);
+    for (const url of ['http://details/', 'http://example.com/']) {
+      const e = await fetch(url, { signal: AbortSignal.timeout(20) }).catch((err: unknown) => err);
+      expect((e as DOMException).name, url).to.equal('TimeoutError');
+      const controller = new AbortController();
+      const pending = request(url, { signal: controller.signal }).catch((err: unknown) => err);
+      controller.abort();
+      expect(((await pending) as DOMException).name, url).to.equal('AbortError');
+    }
+    expect(awaited).to.include.members(['details.bookinfo.svc.cluster.local', 'example.com.svc.cluster.local']);
   });
 });
