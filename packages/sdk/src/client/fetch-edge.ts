@@ -65,7 +65,8 @@ export function fetchEdge(handler: Handler, targets: TargetParser, checkOpen: ()
       const method = checkMethod(init?.method ?? from?.method);
       const redirect = checkRedirect(init?.redirect ?? from?.redirect);
       const headers = normalizeHeaders((init?.headers ?? from?.headers) as HeadersInput, target.authority);
-      const body = await requestBody(init, from, headers);
+      const pending = requestBody(init, from, headers);
+      const body = pending instanceof Promise ? await pending : pending; // no extra tick without a body
       if (body !== null && (method === 'GET' || method === 'HEAD')) throw invalidArgument(`a ${method} request cannot have a body`);
       if (signal?.aborted) throw signal.reason;
 
@@ -122,15 +123,16 @@ function checkRedirect(redirect: string | undefined): RedirectMode {
 }
 
 /** The body of init (which wins) or of the Request, as bytes where it can be replayed after a redirect. */
-async function requestBody(init: RequestInit | undefined, from: RequestLike | undefined, headers: OutboundHeaders): Promise<OutboundBody> {
+function requestBody(init: RequestInit | undefined, from: RequestLike | undefined, headers: OutboundHeaders): OutboundBody | Promise<OutboundBody> {
   const raw = init?.body !== undefined ? init.body : from?.body;
   if (raw === undefined || raw === null) return null;
   if (typeof raw === 'string') {
     headers['content-type'] ??= 'text/plain;charset=UTF-8';
     return raw;
   }
+  if (raw instanceof Uint8Array) return raw;
   // A Request's body is a stream whose source is out of reach: read it, so redirects can replay it.
-  if (init?.body === undefined && typeof from?.arrayBuffer === 'function') return new Uint8Array(await from.arrayBuffer());
+  if (init?.body === undefined && typeof from?.arrayBuffer === 'function') return from.arrayBuffer().then((b) => new Uint8Array(b));
   return toOutboundBody(raw, headers);
 }
 
