@@ -74,3 +74,7 @@ export const DEFAULT_MAX_CONNECTIONS_PER_PEER = 1000;
  * benchmarks) uses one stream each on one connection.
  */
 export const DEFAULT_MAX_STREAMS_PER_CONNECTION = 1000;
+
+/** Length of RegisterEndpoints.request_id; and the longest weftd waits before it answers one (ms). */
+export const MAX_REQUEST_ID_LENGTH = 128;
+export const MAX_CONFIRM_TIMEOUT_MS = 10_000;

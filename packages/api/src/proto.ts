@@ -49,7 +49,8 @@ export interface HelloMsg {
   /** The client reassembles EndpointsUpdates sent in parts (EndpointsUpdate.more); decoded: false without it. */
   acceptsSplitEndpoints?: boolean;
 }
-export interface RegisterEndpointsMsg { endpoints: EndpointMsg[] }
+/** `requestId` asks weftd for a Registered answer once callers have the change (see the proto). */
+export interface RegisterEndpointsMsg { endpoints: EndpointMsg[]; requestId?: string; confirmTimeoutMs?: number }
 export interface SubscribeMsg { hosts: string[] }
 export type UpdateType = 'config' | 'endpoints';
 export interface AckMsg { type: UpdateType | string; version: string; nonce: string; error: string }
@@ -97,10 +98,13 @@ export interface HostEndpointsMsg { host: string; instances: InstanceMsg[] }
 /** `more`: further parts of this update follow (sent only to clients that said acceptsSplitEndpoints). */
 export interface EndpointsUpdateMsg { version: string; nonce: string; hosts: HostEndpointsMsg[]; more?: boolean }
 
+export interface RegisteredMsg { requestId: string; endpointsVersion: string; subscribers: number; acked: number }
+
 export type SessionResponseMsg =
   | { kind: 'welcome'; welcome: WelcomeMsg }
   | { kind: 'config'; config: ConfigUpdateMsg }
-  | { kind: 'endpoints'; endpoints: EndpointsUpdateMsg };
+  | { kind: 'endpoints'; endpoints: EndpointsUpdateMsg }
+  | { kind: 'registered'; registered: RegisteredMsg };
 
 /** Default gRPC port of weftd's session server and its admin HTTP port. */
 export const DEFAULT_GRPC_PORT = 15010;

@@ -4,7 +4,7 @@
 import { EventEmitter } from 'node:events';
 import http from 'node:http';
 import { randomUUID } from 'node:crypto';
-import { toFqdn, type ConfigUpdateMsg, type EndpointMsg, type EndpointsUpdateMsg } from '@weft/api';
+import { MAX_CONFIRM_TIMEOUT_MS, toFqdn, type ConfigUpdateMsg, type EndpointMsg, type EndpointsUpdateMsg } from '@weft/api';
 import { ClusterDirectory } from './client/clusters.js';
 import { closeOnSignals, forgetOnSignals } from './lifecycle/signals.js';
 import { egressStage } from './client/egress-stage.js';
@@ -192,7 +192,17 @@ export class Mesh extends EventEmitter {
 
   private async shutdown(): Promise<void> {
     const grace = this.options.drainTimeoutMs;
-    await withTimeout(this.session.register([]), 1000);
+    // First leave every caller's view, and wait until weftd says each caller has the new view: until
+    // then callers may still pick this workload, and stopping to listen would fail their requests.
+    // Bounded by the drain timeout (weftd caps its wait too; an older weftd that never answers is
+    // covered by the local bound).
+    if (this.servers.size > 0) {
+      const confirmWithin = Math.min(grace, MAX_CONFIRM_TIMEOUT_MS);
+      const answer = await withTimeout(this.session.registerAndConfirm([], confirmWithin), confirmWithin + 500);
+      this.emit('deregistered', { confirmed: answer !== undefined && answer.acked === answer.subscribers, callers: answer?.subscribers ?? 0, acked: answer?.acked ?? 0 });
+    } else {
+      await withTimeout(this.session.register([]), 1000);
+    }
     for (const [host, wait] of this.hostWaits) {
       clearTimeout(wait.timer);
       wait.reject(new WeftError('MESH_CLOSED', `the mesh closed while waiting for the endpoints of ${host}`));
@@ -282,9 +292,10 @@ export class Mesh extends EventEmitter {
   }
 }
 
-function withTimeout(p: Promise<void>, ms: number): Promise<void> {
+/** `p`'s value, or undefined once `ms` passed. */
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
   let timer: NodeJS.Timeout | undefined;
-  return Promise.race([p, new Promise<void>((r) => (timer = setTimeout(r, ms)))]).finally(() => clearTimeout(timer));
+  return Promise.race([p, new Promise<undefined>((r) => (timer = setTimeout(() => r(undefined), ms)))]).finally(() => clearTimeout(timer));
 }
 
 export async function createMesh(options: MeshOptions): Promise<Mesh> {

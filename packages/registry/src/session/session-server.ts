@@ -19,8 +19,10 @@ import {
   DEFAULT_MAX_STREAMS_PER_CONNECTION,
   ENDPOINTS_PART_BYTES,
   MAX_CLIENT_MESSAGE_BYTES,
+  MAX_CONFIRM_TIMEOUT_MS,
   MAX_SERVER_MESSAGE_BYTES,
   MAX_SUBSCRIPTIONS_PER_SESSION,
+  serviceFqdn,
   toFqdn,
   type EndpointsUpdateMsg,
   type HostEndpointsMsg,
@@ -32,6 +34,7 @@ import type { StoreChange } from '../store/stored-resource.js';
 import { ConfigFeed, type PreparedConfig } from './config-feed.js';
 import { ConnectionGuard, type Connection } from './connection-guard.js';
 import { endpointParts } from './endpoint-parts.js';
+import { PushConfirmations } from './push-confirmations.js';
 import { passThroughService, serializeResponse } from './response-bytes.js';
 import { Session, type SessionCall, type SessionInfo } from './session.js';
 import { sessionRequestProblem } from './validate-session-request.js';
@@ -74,6 +77,9 @@ export class SessionServer {
   private readonly warmupEndsAtMs: number;
   private readonly warmupTimer: NodeJS.Timeout;
   private readonly configFeed: ConfigFeed;
+  private readonly confirmations = new PushConfirmations<Session>((s, registered) => {
+    if (!s.closed) s.call.write(serializeResponse({ kind: 'registered', registered }));
+  });
   private readonly handshakeTimeoutMs: number;
   private readonly maxSessions: number;
   private nonceCounter = 0;
@@ -131,6 +137,7 @@ export class SessionServer {
   /** Ends every session and stops the server (forcefully after `graceMs`). */
   async close(graceMs = 500): Promise<void> {
     clearTimeout(this.warmupTimer);
+    this.confirmations.close();
     for (const s of this.sessions) {
       s.closed = true;
       s.call.end();
@@ -201,9 +208,12 @@ export class SessionServer {
         sendConfig(session, this.configFeed.full()); // a new stream always starts from the whole snapshot
         return;
       }
-      case 'register':
+      case 'register': {
         this.opts.registry.register(session.instanceId, session.id, msg.register.endpoints);
+        const requestId = msg.register.requestId;
+        if (requestId) this.confirmations.expect(session, requestId, serviceFqdn(session.service, session.namespace), msg.register.confirmTimeoutMs || MAX_CONFIRM_TIMEOUT_MS);
         return;
+      }
       case 'subscribe': {
         // Hosts name services as Istio reads them: a short name is in the workload's own namespace.
         const hosts = [...new Set(msg.subscribe.hosts.map((h) => toFqdn(h, session.namespace)))];
@@ -229,6 +239,7 @@ export class SessionServer {
       case 'ack': {
         const outcome = session.recordAck(msg.ack);
         for (const line of outcome.logs) this.log(line);
+        if (outcome.answered?.type === 'endpoints') this.confirmations.answered(session, Number(outcome.answered.version));
         if (outcome.resendFullConfig) sendConfig(session, this.configFeed.full());
         return;
       }
@@ -260,6 +271,7 @@ export class SessionServer {
       if (set?.size === 0) this.subscribers.delete(host);
     }
     session.subscriptions.clear();
+    this.confirmations.gone(session);
     if (session.helloReceived) this.opts.registry.disconnect(session.instanceId, session.id);
     const summary = session.nackSummary();
     if (summary) this.log(summary);
@@ -276,7 +288,7 @@ export class SessionServer {
     }
   }
 
-  private pushEndpoints(hosts: string[], _version: number): void {
+  private pushEndpoints(hosts: string[], version: number): void {
     const perSession = new Map<Session, string[]>();
     for (const host of hosts) {
       for (const s of this.subscribers.get(host) ?? []) {
@@ -295,6 +307,9 @@ export class SessionServer {
       else groups.set(key, { hosts: list, sessions: [s] });
     }
     for (const g of groups.values()) this.sendEndpoints(g.sessions, g.hosts);
+    if (this.confirmations.size > 0) {
+      this.confirmations.pushed(hosts, version, (host) => [...(this.subscribers.get(host) ?? [])].filter((s) => !s.heldForWarmup));
+    }
   }
 
   /**

@@ -27,15 +27,19 @@ describe('Session ACK/NACK bookkeeping', () => {
     expect(session.config.nack).to.deep.equal({ version: '2', error: 'delta based on 2 but this client holds 1' });
     session.sendUpdate('config', '2', 'full-2', Buffer.from('f2'));
     // The same NACK again (or arriving late) must not cause a second resend.
-    expect(session.recordAck(nack('delta-2', '2', 'delta based on 2 but this client holds 1'))).to.deep.equal({ logs: [], resendFullConfig: false });
+    expect(session.recordAck(nack('delta-2', '2', 'delta based on 2 but this client holds 1'))).to.deep.equal({
+      logs: [],
+      resendFullConfig: false,
+      answered: { type: 'config', version: '2' },
+    });
   });
 
   it('does not resend after a NACKed full snapshot, an ACK, or an unknown nonce', () => {
     expect(session.recordAck(nack('full-1', '1')).resendFullConfig).to.equal(false);
     session.sendUpdate('config', '2', 'delta-2', Buffer.from('d2'), true);
-    expect(session.recordAck(ack('delta-2', '2'))).to.deep.equal({ logs: [], resendFullConfig: false });
+    expect(session.recordAck(ack('delta-2', '2'))).to.deep.equal({ logs: [], resendFullConfig: false, answered: { type: 'config', version: '2' } });
     expect(session.config.ackedVersion).to.equal('2');
-    expect(session.recordAck(nack('never-sent', '2')).resendFullConfig).to.equal(false);
+    expect(session.recordAck(nack('never-sent', '2'))).to.deep.equal({ logs: [], resendFullConfig: false });
     expect(session.recordAck({ type: 'endpoints', version: '2', nonce: 'delta-2', error: 'x' }).resendFullConfig).to.equal(false);
   });
 

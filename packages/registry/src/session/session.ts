@@ -36,6 +36,8 @@ export interface AckOutcome {
   logs: string[];
   /** A config delta was NACKed and no full snapshot has been sent since: send one now. */
   resendFullConfig: boolean;
+  /** The update this ACK or NACK answered (undefined: an unknown nonce, ignored). */
+  answered?: { type: UpdateType; version: string };
 }
 
 interface SentUpdate {
@@ -99,9 +101,10 @@ export class Session {
     const sent = this.sentNonces.get(ack.nonce);
     if (!sent || sent.type !== ack.type) return { logs: [], resendFullConfig: false }; // unknown nonce: a stale or foreign ACK
     const state = this[sent.type];
+    const answered = { type: sent.type, version: sent.version };
     if (!ack.error) {
       state.ackedVersion = sent.version;
-      return { logs: [], resendFullConfig: false };
+      return { logs: [], resendFullConfig: false, answered };
     }
     const error = ack.error.length > MAX_NACK_ERROR_LENGTH ? `${ack.error.slice(0, MAX_NACK_ERROR_LENGTH)}… (cut at ${MAX_NACK_ERROR_LENGTH} of ${ack.error.length} characters)` : ack.error;
     state.nack = { version: sent.version, error };
@@ -111,7 +114,7 @@ export class Session {
     const resendFullConfig = sent.type === 'config' && sent.delta && this.lastFullConfigSeq < sent.seq;
     const key = `${sent.type}\0${sent.version}\0${error}`;
     const lines = this.nackLog.record(key, () => `NACKed ${sent.type} version ${sent.version}${sent.delta ? ' (a delta)' : ''}: ${JSON.stringify(error)}`);
-    return { logs: lines.map((l) => `${this.describe()} ${l}`), resendFullConfig };
+    return { logs: lines.map((l) => `${this.describe()} ${l}`), resendFullConfig, answered };
   }
 
   /** The summary of NACKs not logged yet, for when the session ends (undefined: none). */

@@ -13,6 +13,7 @@ import {
   MAX_LABEL_NAME_LENGTH,
   MAX_LABEL_VALUE_LENGTH,
   MAX_LABELS,
+  MAX_REQUEST_ID_LENGTH,
   MAX_SDK_VERSION_LENGTH,
   MAX_SERVICE_ACCOUNT_LENGTH,
   MAX_SUBSCRIPTIONS_PER_SESSION,
@@ -63,6 +64,11 @@ export function sessionRequestProblem(msg: SessionRequestMsg, namespace = 'defau
         if (!Number.isInteger(e.port) || e.port < 1 || e.port > 65535) return invalid(`${at}.port ${e.port} is not in 1..65535`);
         if (!(PROTOCOLS as readonly string[]).includes(e.protocol)) return invalid(`${at}.protocol ${show(e.protocol)} is not one of ${PROTOCOLS.join(', ')}`);
         if (!Number.isInteger(e.servicePort) || e.servicePort < 0 || e.servicePort > 65535) return invalid(`${at}.servicePort ${e.servicePort} is not in 0..65535`);
+      }
+      const requestId = msg.register.requestId ?? '';
+      if (requestId) {
+        const problem = identifierProblem('register.requestId', requestId, MAX_REQUEST_ID_LENGTH, 'MAX_REQUEST_ID_LENGTH');
+        if (problem) return problem;
       }
       return undefined;
     }

@@ -18,6 +18,7 @@ import {
   type EndpointMsg,
   type EndpointsUpdateMsg,
   type HostEndpointsMsg,
+  type RegisteredMsg,
   type SessionResponseMsg,
   type UpdateType,
   type WelcomeMsg,
@@ -49,7 +50,7 @@ export interface SessionClientOptions {
 
 type SessionRequestWire =
   | { hello: { workload: WorkloadMsg; sdkVersion: string; resume: boolean; acceptsConfigDeltas: boolean; acceptsSplitEndpoints: boolean } }
-  | { register: { endpoints: EndpointMsg[] } }
+  | { register: { endpoints: EndpointMsg[]; requestId?: string; confirmTimeoutMs?: number } }
   | { subscribe: { hosts: string[] } }
   | { ack: { type: UpdateType; version: string; nonce: string; error: string } };
 
@@ -63,6 +64,8 @@ export class SessionClient {
   private readonly hosts = new Set<string>();
   private readonly backoff: Backoff;
   private reconnectTimer: NodeJS.Timeout | undefined;
+  private readonly confirmations = new Map<string, (answer: RegisteredMsg | undefined) => void>();
+  private requestCounter = 0;
   private closed = false;
   private welcomed = false;
   /** Parts of an EndpointsUpdate received so far (EndpointsUpdate.more): host → its instances in order. */
@@ -112,6 +115,23 @@ export class SessionClient {
   }
 
   /**
+   * Registers `endpoints` and resolves once weftd says every caller has the change (each session the
+   * update went to ACKed it), or weftd's deadline passed: for a deregistration before shutdown, so that
+   * no caller still picks this workload when it stops listening. Resolves undefined at once when there
+   * is no session (weftd's own grace then removes the endpoints), or when the stream breaks meanwhile.
+   */
+  registerAndConfirm(endpoints: EndpointMsg[], timeoutMs: number): Promise<RegisteredMsg | undefined> {
+    this.endpoints = endpoints;
+    const call = this.call;
+    if (!call || !this.welcomed) return Promise.resolve(undefined);
+    const requestId = `r${++this.requestCounter}`;
+    return new Promise((resolve) => {
+      this.confirmations.set(requestId, resolve);
+      call.write({ register: { endpoints, requestId, confirmTimeoutMs: Math.max(1, Math.round(timeoutMs)) } });
+    });
+  }
+
+  /**
    * Adds hosts (FQDNs) to the subscription; returns those that were new. Hosts beyond weftd's limit
    * per session are not subscribed (weftd would end the session, and every reconnect would send them
    * again): that is reported as an error instead.
@@ -151,6 +171,7 @@ export class SessionClient {
   close(): void {
     this.closed = true;
     clearTimeout(this.reconnectTimer);
+    this.settleConfirmations();
     const call = this.call;
     this.call = undefined;
     if (call) {
@@ -199,6 +220,12 @@ export class SessionClient {
           if (whole) this.handlers.endpoints(whole);
           return;
         }
+        case 'registered': {
+          const resolve = this.confirmations.get(msg.registered.requestId);
+          this.confirmations.delete(msg.registered.requestId);
+          resolve?.(msg.registered);
+          return;
+        }
       }
     } catch (e) {
       this.handlers.error(e);
@@ -230,11 +257,19 @@ export class SessionClient {
     call.removeAllListeners('data');
     call.on('error', () => undefined); // a late error on a dead call must not become an unhandled 'error'
     call.cancel();
+    this.settleConfirmations();
     if (this.closed) return;
     if (wasWelcomed) this.handlers.disconnected(reason);
     const delay = this.backoff.next();
     this.reconnectTimer = setTimeout(() => this.open(), delay);
     this.reconnectTimer.unref();
+  }
+
+  /** Waiting confirmations cannot come on another stream: they end unconfirmed. */
+  private settleConfirmations(): void {
+    const waiting = [...this.confirmations.values()];
+    this.confirmations.clear();
+    for (const resolve of waiting) resolve(undefined);
   }
 
   private send(msg: SessionRequestWire): Promise<void> {
