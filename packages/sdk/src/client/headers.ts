@@ -22,7 +22,9 @@ function put(out: OutboundHeaders, name: string, value: HeaderValue): void {
 }
 
 export function normalizeHeaders(input: HeadersInput, authority: string): OutboundHeaders {
-  const out: OutboundHeaders = {};
+  // No prototype: a header named `__proto__` or `constructor` is a header like any other, never the
+  // record's prototype or an inherited value appended to.
+  const out = Object.create(null) as OutboundHeaders;
   if (input != null) {
     if (typeof (input as { forEach?: unknown }).forEach === 'function' && !Array.isArray(input)) {
       // WHATWG Headers (already lower-case; set-cookie aside, values are combined)
@@ -34,7 +36,7 @@ export function normalizeHeaders(input: HeadersInput, authority: string): Outbou
       }
     } else {
       const record = input as Record<string, HeaderValue>;
-      for (const name in record) put(out, name, record[name]);
+      for (const name of Object.keys(record)) put(out, name, record[name]);
     }
   }
   if (out.host === undefined) out.host = authority;
