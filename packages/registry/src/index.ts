@@ -5,3 +5,6 @@ export { ConfigService, type ApplyResult, type ApplyResultItem, type DeleteResul
 export { EndpointRegistry } from './registry/endpoint-registry.js';
 export { SessionServer } from './session/session-server.js';
 export type { SessionInfo } from './session/session.js';
+export { DataDirLockedError } from './store/data-dir-lock.js';
+export { StoreOpenError, isStoreOpenError } from './store/store-open-error.js';
+export { StoreWriteRefusedError, isStoreWriteRefusedError } from './store/store-write-refused-error.js';
