@@ -8,26 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FileStore, LOG_FILE } from './file-store.js';
 import { isStoreWriteRefusedError } from './store-write-refused-error.js';
-import type { StoreView } from './stored-resource.js';
+import { putResources } from './test-resources.js';
 
-const put = (store: FileStore, name: string, bytes = 100) =>
-  store.commit((view: StoreView) => ({
-    mutation: {
-      puts: [
-        {
-          kind: 'DestinationRule',
-          namespace: 'default',
-          name,
-          apiVersion: 'networking.istio.io/v1',
-          resourceVersion: view.nextRevision,
-          createdMs: 1000,
-          object: { apiVersion: 'networking.istio.io/v1', kind: 'DestinationRule', metadata: { name, namespace: 'default' }, spec: { host: name, pad: 'x'.repeat(bytes) } },
-        },
-      ],
-      deletes: [],
-    },
-    value: undefined,
-  }));
+const put = (store: FileStore, name: string, bytes = 100) => putResources(store, [name], (n) => ({ host: n, pad: 'x'.repeat(bytes) }));
 
 /** Writes zeros into `path` until the file system is full. */
 function fillDisk(path: string): void {

@@ -4,22 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FileStore, LOG_FILE, SNAPSHOT_FILE } from './file-store.js';
 import { encodeRecord } from './record-framing.js';
-import type { StoredResource, StoreView } from './stored-resource.js';
+import { putResources, testResource as resource } from './test-resources.js';
 
-function resource(name: string, view: StoreView, spec: unknown = { host: name }): StoredResource {
-  return {
-    kind: 'DestinationRule',
-    namespace: 'default',
-    name,
-    apiVersion: 'networking.istio.io/v1',
-    resourceVersion: view.nextRevision,
-    createdMs: 1000,
-    object: { apiVersion: 'networking.istio.io/v1', kind: 'DestinationRule', metadata: { name, namespace: 'default' }, spec },
-  };
-}
-
-const put = (store: FileStore, ...names: string[]) =>
-  store.commit((view) => ({ mutation: { puts: names.map((n) => resource(n, view)), deletes: [] }, value: undefined }));
+const put = (store: FileStore, ...names: string[]) => putResources(store, names);
 
 describe('FileStore', () => {
   let dir: string;

@@ -7,27 +7,10 @@ import { join } from 'node:path';
 import { FileStore, LOG_FILE, MARKER_FILE, SNAPSHOT_FILE } from './file-store.js';
 import { FRAME_HEADER_BYTES } from './record-framing.js';
 import { isStoreOpenError, type StoreOpenError } from './store-open-error.js';
-import type { StoreView } from './stored-resource.js';
+import { putResources } from './test-resources.js';
 
 const quiet = { warn: () => undefined };
-const put = (store: FileStore, name: string) =>
-  store.commit((view: StoreView) => ({
-    mutation: {
-      puts: [
-        {
-          kind: 'DestinationRule',
-          namespace: 'default',
-          name,
-          apiVersion: 'networking.istio.io/v1',
-          resourceVersion: view.nextRevision,
-          createdMs: 1000,
-          object: { apiVersion: 'networking.istio.io/v1', kind: 'DestinationRule', metadata: { name, namespace: 'default' }, spec: { host: name } },
-        },
-      ],
-      deletes: [],
-    },
-    value: undefined,
-  }));
+const put = (store: FileStore, name: string) => putResources(store, [name]);
 
 /** Every file of the dir with its bytes, to show that a refused open changed nothing. */
 function contents(dir: string): Record<string, string> {

@@ -6,27 +6,10 @@ import { DataDirLockedError, formatLockOwner, currentOwner, LOCK_FILE } from './
 import { FileStore, LOG_FILE, MARKER_FILE, SNAPSHOT_FILE } from './file-store.js';
 import { FRAME_HEADER_BYTES } from './record-framing.js';
 import { repairStore } from './store-repair.js';
-import type { StoreView } from './stored-resource.js';
+import { putResources } from './test-resources.js';
 
 const quiet = { warn: () => undefined };
-const put = (store: FileStore, name: string) =>
-  store.commit((view: StoreView) => ({
-    mutation: {
-      puts: [
-        {
-          kind: 'DestinationRule',
-          namespace: 'default',
-          name,
-          apiVersion: 'networking.istio.io/v1',
-          resourceVersion: view.nextRevision,
-          createdMs: 1000,
-          object: { apiVersion: 'networking.istio.io/v1', kind: 'DestinationRule', metadata: { name, namespace: 'default' }, spec: { host: name } },
-        },
-      ],
-      deletes: [],
-    },
-    value: undefined,
-  }));
+const put = (store: FileStore, name: string) => putResources(store, [name]);
 const names = (store: FileStore) => [...store.values()].map((r) => r.name).sort();
 
 describe('weftd --repair-store (repairStore)', () => {
