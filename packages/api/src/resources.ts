@@ -1,113 +1,31 @@
 // Config resources in Istio's own shape. Only the fields Weft supports are typed; validation
-// (validate.ts) rejects every other field with its path.
+// (validate.ts) rejects every other field with its path. Each kind lives in its own file under kinds/.
+import type { KindInfoOf } from './kinds/kind.js';
+import { KIND_DEFINITIONS } from './kinds/index.js';
 
-export interface ObjectMeta {
-  name: string;
-  namespace: string;
-  /** Store revision of the last write; set by weftd. */
-  resourceVersion?: string;
-  /** RFC 3339; set by weftd on create. */
-  creationTimestamp?: string;
-  labels?: Record<string, string>;
-  annotations?: Record<string, string>;
-}
+import type { DestinationRule } from './kinds/destination-rule.js';
+import type { VirtualService } from './kinds/virtual-service.js';
 
-/** Istio's StringMatch: exactly one of exact, prefix, regex (RE2-style, full match). */
-export type StringMatch = { exact: string } | { prefix: string } | { regex: string };
+export type { ObjectMeta, ResourceOf } from './kinds/kind.js';
+export type { Destination, HTTPMatchRequest, HTTPRoute, HTTPRouteDestination, PortSelector, StringMatch, VirtualService, VirtualServiceSpec } from './kinds/virtual-service.js';
+export type { DestinationRule, DestinationRuleSpec, LoadBalancerSettings, SimpleLB, Subset, TrafficPolicy } from './kinds/destination-rule.js';
+export type {
+  AuthorizationAction,
+  AuthorizationCondition,
+  AuthorizationOperation,
+  AuthorizationPolicy,
+  AuthorizationPolicySpec,
+  AuthorizationRule,
+  AuthorizationSource,
+} from './kinds/authorization-policy.js';
 
-export interface HTTPMatchRequest {
-  name?: string;
-  uri?: StringMatch;
-  method?: StringMatch;
-  /** Header name (lower case) → match; an empty match `{}` tests presence. */
-  headers?: Record<string, StringMatch | Record<string, never>>;
-  /** Service port the request was addressed to. */
-  port?: number;
-}
-
-export interface PortSelector { number: number }
-
-export interface Destination {
-  host: string;
-  subset?: string;
-  port?: PortSelector;
-}
-
-export interface HTTPRouteDestination {
-  destination: Destination;
-  weight?: number;
-}
-
-export interface HTTPRoute {
-  name?: string;
-  match?: HTTPMatchRequest[];
-  route: HTTPRouteDestination[];
-}
-
-export interface VirtualServiceSpec {
-  hosts: string[];
-  gateways?: string[];
-  http?: HTTPRoute[];
-}
-
-export type SimpleLB = 'UNSPECIFIED' | 'LEAST_CONN' | 'RANDOM' | 'ROUND_ROBIN' | 'LEAST_REQUEST';
-
-export interface LoadBalancerSettings { simple?: SimpleLB }
-
-export interface TrafficPolicy { loadBalancer?: LoadBalancerSettings }
-
-export interface Subset {
-  name: string;
-  labels?: Record<string, string>;
-  trafficPolicy?: TrafficPolicy;
-}
-
-export interface DestinationRuleSpec {
-  host: string;
-  trafficPolicy?: TrafficPolicy;
-  subsets?: Subset[];
-}
-
-export interface ResourceOf<K extends string, S> {
-  apiVersion: string;
-  kind: K;
-  metadata: ObjectMeta;
-  spec: S;
-}
-
-export type VirtualService = ResourceOf<'VirtualService', VirtualServiceSpec>;
-export type DestinationRule = ResourceOf<'DestinationRule', DestinationRuleSpec>;
 export type Resource = VirtualService | DestinationRule;
 export type ResourceKind = Resource['kind'];
 
-export interface KindInfo {
-  kind: ResourceKind;
-  group: string;
-  apiVersions: readonly string[];
-  plural: string;
-  singular: string;
-  shortNames: readonly string[];
-}
+export type KindInfo = KindInfoOf<ResourceKind>;
 
-export const KINDS: readonly KindInfo[] = [
-  {
-    kind: 'VirtualService',
-    group: 'networking.istio.io',
-    apiVersions: ['v1', 'v1beta1', 'v1alpha3'],
-    plural: 'virtualservices',
-    singular: 'virtualservice',
-    shortNames: ['vs'],
-  },
-  {
-    kind: 'DestinationRule',
-    group: 'networking.istio.io',
-    apiVersions: ['v1', 'v1beta1', 'v1alpha3'],
-    plural: 'destinationrules',
-    singular: 'destinationrule',
-    shortNames: ['dr'],
-  },
-];
-
+/** Every kind Weft accepts; each is defined (names, schema, checks) in its own file under kinds/. */
+export const KINDS: readonly KindInfo[] = KIND_DEFINITIONS.map((d) => d.info);
 /**
  * Finds a kind by any name a kubectl/istioctl user would type: `VirtualService`, `virtualservice`,
  * `virtualservices`, `vs`, `virtualservices.networking.istio.io`.
