@@ -4,7 +4,8 @@ import type { AddressInfo, Socket } from 'node:net';
 import { isDnsSubdomain, lookupKind, quote } from '@weft/api';
 import { isConfigWriteError } from '../config/config-errors.js';
 import { isStoreWriteRefusedError } from '../store/store-write-refused-error.js';
-import type { ConfigService } from '../config/config-service.js';
+import type { ConfigService, MissingMode } from '../config/config-service.js';
+import { packageVersion } from '../cli/package-version.js';
 import { toIstioShape } from '../config/resource-views.js';
 import type { EndpointRegistry } from '../registry/endpoint-registry.js';
 import type { SessionServer } from '../session/session-server.js';
@@ -101,11 +102,18 @@ export class AdminServer {
       case 'delete': {
         if (rest.length) break;
         allow('POST');
-        const { namespace, dryRun } = query('namespace', 'dryRun');
+        const params = new URLSearchParams(url.query);
+        const missing = takeMissingMode(params);
+        const { namespace, dryRun } = readQuery(params, url.pathname, ['namespace', 'dryRun']);
         const docs = parseBatchBody(await readBody(req), req.headers['content-type'], namespace, false);
         const targets = this.opts.config.deleteTargets(docs, namespace);
-        return sendJson(res, 200, await this.opts.config.delete(targets, { dryRun }));
+        return sendJson(res, 200, await this.opts.config.delete(targets, { dryRun, missing }));
       }
+      case 'version':
+        if (rest.length) break;
+        allow('GET', 'HEAD');
+        query();
+        return sendJson(res, 200, { version: packageVersion() });
       case 'resources':
         return this.resources(res, method, rest, query, allow);
       case 'services':
@@ -194,6 +202,19 @@ export class AdminServer {
     process.stderr.write(`weftd: admin API error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
     sendJson(res, 500, { error: `internal error: ${e instanceof Error ? e.message : String(e)}` });
   }
+}
+
+/**
+ * Reads and removes `missing` of POST /v1/delete: `fail` (the default: a missing resource is a 404
+ * and nothing is deleted) or `ignore` (what exists is deleted, the rest listed in `missing`).
+ */
+function takeMissingMode(params: URLSearchParams): MissingMode {
+  const values = params.getAll('missing');
+  params.delete('missing');
+  if (values.length > 1) throw new HttpError(400, 'query parameter missing given more than once');
+  const mode = values[0] ?? 'fail';
+  if (mode !== 'fail' && mode !== 'ignore') throw new HttpError(400, `query parameter missing must be fail or ignore, got ${quote(mode)}`);
+  return mode;
 }
 
 /**

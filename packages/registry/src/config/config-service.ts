@@ -50,7 +50,15 @@ export interface DeleteTarget {
 export interface DeleteResult {
   revision: number;
   deleted: DeleteTarget[];
+  /** The targets that did not exist (always empty unless `missing: 'ignore'`). */
+  missing: DeleteTarget[];
 }
+
+/**
+ * What a delete does when some targets do not exist: 'fail' (the default) refuses the whole batch
+ * with NOT_FOUND; 'ignore' deletes the ones that exist and lists the others (kubectl delete -f).
+ */
+export type MissingMode = 'fail' | 'ignore';
 
 export class ConfigService {
   /** Typed form of each stored resource, or null when this weftd cannot validate it. */
@@ -118,23 +126,29 @@ export class ConfigService {
     return { revision: committed.revision, results: committed.value };
   }
 
-  /** Deletes all targets atomically; 404 (NOT_FOUND) naming the missing ones, nothing deleted. */
-  async delete(targets: DeleteTarget[], opts: { dryRun?: boolean } = {}): Promise<DeleteResult> {
+  /**
+   * Deletes the targets atomically. With `missing: 'fail'` (the default) a missing target is a 404
+   * (NOT_FOUND) naming the missing ones, and nothing is deleted; with 'ignore' the ones that exist are
+   * deleted in one write and the others are listed in the result.
+   */
+  async delete(targets: DeleteTarget[], opts: { dryRun?: boolean; missing?: MissingMode } = {}): Promise<DeleteResult> {
     rejectLargeBatch(targets.length, 'delete');
     const committed = await this.store.commit((view) => {
       const keys = [...new Set(targets.map((t) => resourceKey(t.kind, t.namespace, t.name)))];
-      const missing = keys.filter((k) => !view.get(k));
-      if (missing.length > 0) {
-        throw new ConfigWriteError('NOT_FOUND', `not found: ${missing.map(describeKey).join(', ')}; nothing was deleted`);
+      const missingKeys = keys.filter((k) => !view.get(k));
+      if (missingKeys.length > 0 && opts.missing !== 'ignore') {
+        throw new ConfigWriteError('NOT_FOUND', `not found: ${missingKeys.map(describeKey).join(', ')}; nothing was deleted`);
       }
-      this.rejectNewReferenceProblems(view, [], keys, 'delete');
-      const deleted = keys.map((k) => {
+      const existing = keys.filter((k) => view.get(k));
+      this.rejectNewReferenceProblems(view, [], existing, 'delete');
+      const deleted = existing.map((k) => {
         const r = view.get(k)!;
         return { kind: r.kind, namespace: r.namespace, name: r.name };
       });
-      return { mutation: { puts: [], deletes: opts.dryRun ? [] : keys }, value: deleted };
+      const missing = missingKeys.map((k) => targets.find((t) => resourceKey(t.kind, t.namespace, t.name) === k)!);
+      return { mutation: { puts: [], deletes: opts.dryRun ? [] : existing }, value: { deleted, missing } };
     });
-    return { revision: committed.revision, deleted: committed.value };
+    return { revision: committed.revision, ...committed.value };
   }
 
   /** Turns documents of a delete batch into targets (only kind, metadata.name and namespace matter). */
