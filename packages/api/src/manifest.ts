@@ -1,6 +1,6 @@
 // Reading multi-document YAML (or JSON) manifests as `kubectl apply -f` does.
 import { Composer, Lexer, LineCounter, Parser, type CST } from 'yaml';
-import { quote, ValidationError, type Issue } from './errors.js';
+import { escapeUnprintable, quote, ValidationError, type Issue } from './errors.js';
 import { validateResource } from './validate.js';
 import type { Resource } from './resources.js';
 
@@ -16,6 +16,11 @@ export interface YamlDocument {
   value: unknown;
 }
 
+/** An issue of reading YAML; a syntax error also carries the line it is on, with a caret under the column. */
+export interface YamlIssue extends Issue {
+  excerpt?: string;
+}
+
 /**
  * How deep a YAML document may nest. Istio resources nest about ten levels; the yaml package
  * composes nodes recursively, and a document of a few thousand `[` runs it out of stack (and
@@ -29,14 +34,21 @@ export const MAX_YAML_ALIAS_COUNT = 100;
  * Parses every document of a YAML (or JSON) stream into plain values. Never throws for bad input:
  * syntax errors, nesting deeper than MAX_YAML_DEPTH and alias expansion beyond MAX_YAML_ALIAS_COUNT
  * come back as issues naming `file#n` and the line. Keys become own properties (`__proto__`
- * included), never the prototype. Empty documents are skipped.
+ * included), never the prototype. Empty documents are skipped. Input that is not a manifest at all
+ * (a NUL character, as in a binary file; a document that is a bare string or number) is an issue
+ * saying so, rather than a cascade of syntax errors or "must be a map".
  */
-export function readYamlDocuments(text: string, file = '-'): { documents: YamlDocument[]; issues: Issue[] } {
+export function readYamlDocuments(text: string, file = '-'): { documents: YamlDocument[]; issues: YamlIssue[] } {
   const lines = new LineCounter();
   const where = (offset: number) => {
     const { line, col } = lines.linePos(offset);
     return `line ${line}, column ${col}`;
   };
+  const nul = text.indexOf('\u0000');
+  if (nul >= 0) {
+    const line = text.slice(0, nul).split('\n').length;
+    return { documents: [], issues: [{ path: file, message: `not YAML or JSON text: it holds a NUL character (line ${line}), as a binary file does; nothing of it was read` }] };
+  }
   const parser = new Parser(lines.addNewLine);
   lines.addNewLine(0);
   const tokens: CST.Token[] = [];
@@ -53,12 +65,15 @@ export function readYamlDocuments(text: string, file = '-'): { documents: YamlDo
   }
   for (const token of parser.end()) tokens.push(token);
   const documents: YamlDocument[] = [];
-  const issues: Issue[] = [];
+  const issues: YamlIssue[] = [];
   let n = 0;
   for (const doc of new Composer({ uniqueKeys: true }).compose(tokens)) {
     const source = `${file}#${++n}`;
-    if (doc.errors.length > 0) {
-      for (const e of doc.errors) issues.push({ path: source, message: `YAML: ${e.message} at ${where(e.pos[0])}` });
+    const [first, ...more] = doc.errors;
+    if (first) {
+      // The errors after the first mostly follow from it; a file of garbage would list hundreds.
+      issues.push({ path: source, message: `YAML: ${first.message} at ${where(first.pos[0])}`, excerpt: excerptAt(text, first.pos[0]) });
+      if (more.length > 0) issues.push({ path: source, message: `YAML: ${more.length} more syntax error${more.length > 1 ? 's' : ''} after it, which often follow from the first` });
       continue;
     }
     let value: unknown;
@@ -74,9 +89,48 @@ export function readYamlDocuments(text: string, file = '-'): { documents: YamlDo
       });
       continue;
     }
-    if (value !== null && value !== undefined) documents.push({ source, value });
+    if (value === null || value === undefined) continue;
+    if (typeof value !== 'object') {
+      const shown = quote(String(value), 40);
+      issues.push({ path: source, message: `not a resource but a bare ${typeof value} (${shown}): a manifest document is a map with apiVersion, kind, metadata and spec; is this a YAML or JSON manifest?` });
+      continue;
+    }
+    documents.push({ source, value });
   }
   return { documents, issues };
+}
+
+/** How much of a long line an excerpt shows, around the column. */
+const EXCERPT_WIDTH = 80;
+
+/**
+ * The line of an error and a caret under its column, compact (one line, cut around the column), with
+ * tabs as spaces and control characters escaped so the caret lines up. At a blank line (the input
+ * ended inside something) it shows the last line before it that is not blank, with the caret after its end.
+ */
+function excerptAt(text: string, offset: number): string {
+  let start = text.lastIndexOf('\n', offset - 1) + 1;
+  let end = lineEnd(text, start);
+  let col = offset - start;
+  while (!text.slice(start, end).trim() && start > 0) {
+    end = start - 1;
+    start = text.lastIndexOf('\n', end - 1) + 1;
+    col = lineEnd(text, start) - start;
+  }
+  const line = text.slice(start, lineEnd(text, start));
+  const from = col > EXCERPT_WIDTH - 20 ? col - (EXCERPT_WIDTH - 30) : 0;
+  const shown = (s: string) => escapeUnprintable(s.replace(/\t/g, ' '));
+  const before = (from > 0 ? '…' : '') + shown(line.slice(from, col));
+  const rest = line.slice(col);
+  const room = Math.max(0, EXCERPT_WIDTH - before.length);
+  return `${before}${shown(rest.slice(0, room))}${rest.length > room ? '…' : ''}\n${' '.repeat(before.length)}^`;
+}
+
+/** Where the line that starts at `start` ends (before its \r\n or \n). */
+function lineEnd(text: string, start: number): number {
+  const nl = text.indexOf('\n', start);
+  const end = nl < 0 ? text.length : nl;
+  return end > start && text[end - 1] === '\r' ? end - 1 : end;
 }
 
 /**
