@@ -1,23 +1,28 @@
 // `weftctl`: the command-line client of weftd's admin API.
 import { readFileSync } from 'node:fs';
-import { isValidationError } from '@weft/api';
-import { AdminClient, isAdminRequestError } from './cli/admin-client.js';
+import { isValidationError, parseDuration } from '@weft/api';
+import { AdminClient, DEFAULT_REQUEST_TIMEOUT_MS, isAdminRequestError, type ApiIssue } from './cli/admin-client.js';
 import { exitQuietlyOnBrokenPipe } from './cli/broken-pipe.js';
-import type { Command } from './cli/command.js';
+import { NAMESPACE_FLAG, type Command, type CommandContext } from './cli/command.js';
 import { applyCommand } from './cli/commands/apply.js';
 import { deleteCommand } from './cli/commands/delete.js';
 import { getCommand } from './cli/commands/get.js';
 import { servicesCommand } from './cli/commands/services.js';
-import { formatFlagHelp, isUsageError, parseFlags, UsageError, type FlagSpec } from './cli/flags.js';
+import { versionCommand } from './cli/commands/version.js';
+import { formatFlagHelp, isUsageError, parseFlags, UsageError, type FlagSpec, type ParsedFlags } from './cli/flags.js';
 import { ManifestReadError } from './cli/manifest-files.js';
 import { escapeLines, escapeText } from './cli/terminal-text.js';
 
 const DEFAULT_SERVER = 'http://127.0.0.1:15000';
-const COMMANDS: Command[] = [applyCommand, getCommand, deleteCommand, servicesCommand];
+const COMMANDS: Command[] = [applyCommand, getCommand, deleteCommand, servicesCommand, versionCommand];
+/** Flags every command takes, before or after its name. */
 const GLOBAL_FLAGS: FlagSpec[] = [
   { name: 'server', short: 's', value: 'URL', description: 'admin API of weftd (or WEFT_SERVER)', default: DEFAULT_SERVER },
+  { name: 'request-timeout', value: 'DURATION', description: 'how long to wait for each answer of weftd (e.g. 10s, 2m; 0 waits for ever)', default: `${DEFAULT_REQUEST_TIMEOUT_MS / 1000}s` },
   { name: 'help', short: 'h', description: 'print help' },
 ];
+/** Only before a command: `weftctl --version`, and kubectl's `weftctl -n NS get ...`. */
+const LEADING_FLAGS: FlagSpec[] = [...GLOBAL_FLAGS, { name: 'version', description: 'print the versions of weftctl and weftd (as weftctl version)' }, NAMESPACE_FLAG];
 
 function mainUsage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length)) + 2;
@@ -25,9 +30,10 @@ function mainUsage(): string {
 
 commands:
 ${COMMANDS.map((c) => `  ${c.name.padEnd(width)}${c.summary}`).join('\n')}
+  ${'help'.padEnd(width)}print the help of a command (weftctl help get)
 
 global flags:
-${formatFlagHelp(GLOBAL_FLAGS)}
+${formatFlagHelp(LEADING_FLAGS.filter((f) => f !== NAMESPACE_FLAG))}
 
 Run 'weftctl <command> --help' for the flags of a command.`;
 }
@@ -46,36 +52,84 @@ const STD_IO = {
   err: (t: string) => process.stderr.write(`${escapeLines(t)}\n`),
 };
 
-/** `  source path: message`, each part escaped, so no value can start a line of its own. */
-function issueLine(i: { source?: unknown; path?: unknown; message?: unknown }): string {
+/**
+ * `  source path: message`, each part escaped, so no value can start a line of its own; then the
+ * excerpt of a syntax error (the line and a caret), indented under it.
+ */
+function issueLines(i: ApiIssue | { source?: unknown; path?: unknown; message?: unknown; excerpt?: unknown }): string {
   const where = [i.source, i.path].filter((p) => p !== undefined && p !== '').map((p) => escapeText(String(p)));
-  return `  ${where.join(' ')}: ${escapeText(String(i.message))}`;
+  const head = `  ${where.join(' ')}: ${escapeText(String(i.message))}`;
+  if (typeof i.excerpt !== 'string') return head;
+  return [head, ...i.excerpt.split('\n').map((l) => `      ${escapeText(l)}`)].join('\n');
+}
+
+function findCommand(name: string): Command {
+  const command = COMMANDS.find((c) => c.name === name);
+  if (!command) throw new UsageError(`unknown command ${JSON.stringify(name)}; commands: ${COMMANDS.map((c) => c.name).join(', ')}, help`);
+  return command;
+}
+
+/** The command's flags, with a -n given before the command moved in (as kubectl takes it anywhere). */
+function commandFlags(command: Command, rest: readonly string[], leading: ParsedFlags): ParsedFlags {
+  const parsed = parseFlags(rest, [...command.flags, ...GLOBAL_FLAGS]);
+  const ns = leading.values.get('namespace');
+  if (ns) {
+    if (!command.flags.some((f) => f.name === 'namespace')) throw new UsageError(`${command.name} takes no -n`);
+    if (parsed.values.has('namespace')) throw new UsageError('flag --namespace given more than once');
+    parsed.values.set('namespace', ns);
+  }
+  return parsed;
+}
+
+function requestTimeout(text: string | undefined): number {
+  if (text === undefined) return DEFAULT_REQUEST_TIMEOUT_MS;
+  if (text === '0') return 0;
+  try {
+    return parseDuration(text);
+  } catch {
+    throw new UsageError(`--request-timeout ${JSON.stringify(text)} is not a duration (e.g. 10s, 2m, or 0 to wait for ever)`);
+  }
 }
 
 /** Runs weftctl and returns its exit code (0 ok, 1 failed, 2 usage error). */
 export async function run(argv: readonly string[], io = STD_IO): Promise<number> {
   let command: Command | undefined;
+  let client: AdminClient | undefined;
+  let versionFlag = false;
   try {
-    const global = parseFlags(argv, GLOBAL_FLAGS, { stopAtFirstPositional: true });
-    const [name, ...rest] = global.positionals;
+    const leading = parseFlags(argv, LEADING_FLAGS, { stopAtFirstPositional: true });
+    let [name, ...rest] = leading.positionals;
+    versionFlag = leading.values.has('version');
+    if (versionFlag) {
+      if (name !== undefined) throw new UsageError(`--version takes no command (got ${JSON.stringify(name)}); use weftctl version`);
+      name = 'version';
+    }
+    if (name === 'help') {
+      const [topic, extra] = rest;
+      if (extra !== undefined) throw new UsageError('help takes at most one command');
+      io.out(topic === undefined ? mainUsage() : commandUsage(findCommand(topic)));
+      return 0;
+    }
     if (!name) {
-      if (global.values.has('help')) {
+      if (leading.values.has('help')) {
         io.out(mainUsage());
         return 0;
       }
       throw new UsageError('missing command');
     }
-    command = COMMANDS.find((c) => c.name === name);
-    if (!command) throw new UsageError(`unknown command ${JSON.stringify(name)}; commands: ${COMMANDS.map((c) => c.name).join(', ')}`);
-    const parsed = parseFlags(rest, [...command.flags, ...GLOBAL_FLAGS]);
-    if (global.values.has('help') || parsed.values.has('help')) {
+    command = findCommand(name);
+    const parsed = commandFlags(command, rest, leading);
+    if (leading.values.has('help') || parsed.values.has('help')) {
       io.out(commandUsage(command));
       return 0;
     }
-    const server = parsed.values.get('server')?.[0] ?? global.values.get('server')?.[0] ?? process.env['WEFT_SERVER'] ?? DEFAULT_SERVER;
-    if (!/^https?:\/\/[^/]+/.test(server)) throw new UsageError(`--server ${JSON.stringify(server)} is not an http:// URL`);
-    await command.run({ client: new AdminClient(server), out: io.out, readStdin: () => readFileSync(0, 'utf8') }, parsed);
-    return 0;
+    const flag = (n: string) => parsed.values.get(n)?.[0] ?? leading.values.get(n)?.[0];
+    const server = flag('server') ?? process.env['WEFT_SERVER'] ?? DEFAULT_SERVER;
+    if (!/^https?:\/\/[^/]+/.test(server)) throw new UsageError(`--server ${JSON.stringify(server)} is not an http:// URL (e.g. http://127.0.0.1:15000)`);
+    client = new AdminClient(server, requestTimeout(flag('request-timeout')));
+    const ctx: CommandContext = { client, out: io.out, err: io.err, readStdin: () => readFileSync(0) };
+    const code = await command.run(ctx, parsed);
+    return typeof code === 'number' ? code : 0;
   } catch (e) {
     if (isUsageError(e)) {
       io.err(`error: ${escapeText(e.message)}`);
@@ -83,19 +137,22 @@ export async function run(argv: readonly string[], io = STD_IO): Promise<number>
       return 2;
     }
     if (isValidationError(e)) {
-      io.err(`error: invalid manifest; nothing was sent:\n${e.issues.map((i) => issueLine({ path: i.path, message: i.message })).join('\n')}`);
+      io.err(`error: invalid manifest; nothing was sent:\n${e.issues.map((i) => issueLines({ path: i.path, message: i.message, excerpt: (i as { excerpt?: unknown }).excerpt })).join('\n')}`);
       return 1;
     }
     if (isAdminRequestError(e)) {
-      const issues = Array.isArray(e.issues) ? e.issues.map(issueLine) : [];
+      const issues = Array.isArray(e.issues) ? e.issues.map(issueLines) : [];
       io.err(`error: ${escapeText(e.message)}${issues.length ? `\n${issues.join('\n')}` : ''}`);
-      return 1;
+      // --version answers for weftctl even with no weftd to ask.
+      return versionFlag && e.status === undefined ? 0 : 1;
     }
     if (e instanceof ManifestReadError) {
-      io.err(`error: ${escapeLines(e.message)}`);
+      io.err(`error: ${escapeLines(e.message)}${e.issues.length ? `\n${e.issues.map((i) => issueLines(i)).join('\n')}` : ''}`);
       return 1;
     }
     throw e;
+  } finally {
+    client?.close();
   }
 }
 

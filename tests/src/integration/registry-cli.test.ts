@@ -76,7 +76,7 @@ describe('registry: weftctl against weftd', () => {
     expect(res.code).to.equal(1);
     expect(res.stderr).to.contain(`${file}#2 (VirtualService reviews) spec.http[0].route[1].bogus`);
     expect(await revision()).to.equal(before);
-    const get = await weftctl(server, ['get', 'dr', '-o', 'json']);
+    const get = await weftctl(server, ['get', 'dr', '-A', '-o', 'json']);
     expect(JSON.parse(get.stdout).items).to.deep.equal([]);
   });
 
@@ -109,10 +109,13 @@ describe('registry: weftctl against weftd', () => {
     const changed = await weftctl(server, ['apply', '-f', '-', '-n', 'bookinfo'], VIRTUAL_SERVICE.replace('80', '70').replace('weight: 20', 'weight: 30'));
     expect(changed.stdout.trim()).to.equal('virtualservice.networking.istio.io/reviews configured');
 
+    // As kubectl: one namespace (-n, else default) without a NAMESPACE column; -A for all, with one.
     const table = await weftctl(server, ['get', 'vs', '-n', 'bookinfo']);
-    expect(table.stdout).to.match(/^NAMESPACE\s+NAME\s+HOSTS\s+AGE\nbookinfo\s+reviews\s+\["reviews"\]\s+\d+s\n$/);
-    const drTable = await weftctl(server, ['get', 'destinationrules']);
-    expect(drTable.stdout).to.match(/NAMESPACE\s+NAME\s+HOST\s+AGE\nbookinfo\s+reviews\s+reviews\s+\d+s/);
+    expect(table.stdout).to.match(/^NAME\s+HOSTS\s+AGE\nreviews\s+\["reviews"\]\s+\d+s\n$/);
+    const drTable = await weftctl(server, ['get', 'destinationrules', '-A']);
+    expect(drTable.stdout).to.match(/^NAMESPACE\s+NAME\s+HOST\s+AGE\nbookinfo\s+reviews\s+reviews\s+\d+s\n$/);
+    const inDefault = await weftctl(server, ['get', 'destinationrules']);
+    expect(inDefault).to.deep.include({ code: 0, stdout: '', stderr: 'No resources found in default namespace.\n' });
 
     const one = JSON.parse((await weftctl(server, ['get', 'VirtualService', 'reviews', '-n', 'bookinfo', '-o', 'json'])).stdout);
     expect(one.kind).to.equal('VirtualService');
@@ -121,7 +124,7 @@ describe('registry: weftctl against weftd', () => {
     expect(Date.parse(one.metadata.creationTimestamp)).to.be.greaterThan(0);
     expect(one.spec.http[0].route[0].weight).to.equal(70);
 
-    const list = JSON.parse((await weftctl(server, ['get', 'dr', '-o', 'json'])).stdout);
+    const list = JSON.parse((await weftctl(server, ['get', 'dr', '-o', 'json', '-n', 'bookinfo'])).stdout);
     expect(list).to.include({ apiVersion: 'v1', kind: 'List' });
     expect(list.items.map((i: { metadata: { name: string } }) => i.metadata.name)).to.deep.equal(['reviews']);
 
@@ -145,7 +148,7 @@ describe('registry: weftctl against weftd', () => {
       'destinationrule.networking.istio.io/reviews deleted',
       'virtualservice.networking.istio.io/reviews deleted',
     ]);
-    expect((await weftctl(server, ['get', 'vs', '-o', 'json'])).stdout).to.contain('"items": []');
+    expect((await weftctl(server, ['get', 'vs', '-A', '-o', 'json'])).stdout).to.contain('"items": []');
   });
 
   it('exits 2 with a usage hint on bad usage and explains an unreachable server', async () => {

@@ -146,7 +146,7 @@ describe('weftctl output: terminal-safe text and broken pipes', function () {
       ['get', 'dr'],
       ['get', 'dr', '-o', 'yaml'],
       ['get', 'dr', '-o', 'json'],
-      ['services'],
+      ['services', '-o', 'json'],
       ['--help'],
       ['apply', '-f', join(dir, 'ok.yaml'), '--dry-run'],
     ];

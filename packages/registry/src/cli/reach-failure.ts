@@ -1,0 +1,42 @@
+// Why weftctl got no answer from weftd's admin API, in words a user can act on. The common mistakes
+// (weftd not running, the session port instead of the admin port, https:// for a plain-HTTP API, a
+// host name typo) each leave a recognisable error code; the bare code (HPE_INVALID_CONSTANT,
+// ERR_SSL_WRONG_VERSION_NUMBER) tells a new user nothing.
+import { DEFAULT_ADMIN_PORT, DEFAULT_GRPC_PORT } from '@weft/api';
+
+const POINT_AT_IT = `point --server (or WEFT_SERVER) at weftd's admin API (port ${DEFAULT_ADMIN_PORT} by default, weftd --admin-port)`;
+
+/** A network or protocol error of one request to `baseUrl`, as one message. */
+export function explainRequestFailure(baseUrl: string, e: unknown): string {
+  const err = (e ?? {}) as { code?: unknown; message?: unknown; rawPacket?: unknown };
+  const code = typeof err.code === 'string' ? err.code : '';
+  const detail = code || String(err.message ?? e);
+  if (code === 'ECONNREFUSED') {
+    return `cannot reach weftd at ${baseUrl}: connection refused, nothing listens there; is weftd running? Start it with 'npx weftd', or ${POINT_AT_IT}`;
+  }
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
+    return `cannot reach weftd at ${baseUrl}: its host name does not resolve (${code}); check --server or WEFT_SERVER`;
+  }
+  if (code.startsWith('HPE_')) {
+    if (looksLikeHttp2(err.rawPacket)) {
+      return (
+        `${baseUrl} is not weftd's admin API: it answered in HTTP/2, as a gRPC server does. weftd's session port ` +
+        `(default ${DEFAULT_GRPC_PORT}, weftd --port) speaks gRPC over HTTP/2 and is for workloads; weftctl talks to the ` +
+        `admin API, plain HTTP on port ${DEFAULT_ADMIN_PORT} by default (weftd --admin-port), e.g. --server http://127.0.0.1:${DEFAULT_ADMIN_PORT}`
+      );
+    }
+    return `${baseUrl} is not weftd's admin API: its answer is not HTTP/1.1 (${code}); ${POINT_AT_IT}`;
+  }
+  if (/^ERR_SSL_|^EPROTO$/.test(code) || /wrong version number|SSL routines/i.test(String(err.message))) {
+    return `cannot reach weftd at ${baseUrl}: TLS failed (${code || String(err.message)}); weftd's admin API is plain HTTP, use http:// instead of https://`;
+  }
+  if (code === 'ECONNRESET' || /socket hang up/i.test(String(err.message))) {
+    return `${baseUrl} closed the connection without answering (${detail}); is it weftd's admin API? If so, see weftd's log; else ${POINT_AT_IT}`;
+  }
+  return `cannot reach weftd at ${baseUrl}: ${detail}`;
+}
+
+/** An HTTP/2 server's first bytes are a SETTINGS frame: 3 bytes of length, then type 0x04. */
+function looksLikeHttp2(raw: unknown): boolean {
+  return Buffer.isBuffer(raw) && raw.length >= 9 && raw[3] === 0x04;
+}
