@@ -1,6 +1,8 @@
 export * from './errors.js';
 export * from './duration.js';
 export * from './hosts.js';
+export * from './ip.js';
+export { AUTHORIZATION_CONDITION_KEYS, conditionHeaderName } from './kinds/authorization-policy.js';
 export * from './limits.js';
 export * from './manifest.js';
 export * from './proto.js';

@@ -2,7 +2,7 @@
 // (validate.ts) rejects every other field with its path. Each kind lives in its own file under kinds/.
 import type { KindInfoOf } from './kinds/kind.js';
 import { KIND_DEFINITIONS } from './kinds/index.js';
-
+import type { AuthorizationPolicy } from './kinds/authorization-policy.js';
 import type { DestinationRule } from './kinds/destination-rule.js';
 import type { VirtualService } from './kinds/virtual-service.js';
 
@@ -19,7 +19,7 @@ export type {
   AuthorizationSource,
 } from './kinds/authorization-policy.js';
 
-export type Resource = VirtualService | DestinationRule;
+export type Resource = VirtualService | DestinationRule | AuthorizationPolicy;
 export type ResourceKind = Resource['kind'];
 
 export type KindInfo = KindInfoOf<ResourceKind>;

@@ -19,6 +19,7 @@ import { EMPTY_CONFIG, type CompiledConfig } from './config/compiled.js';
 import { ConfigReceiver } from './config/config-receiver.js';
 import { WeftError } from './errors.js';
 import { resolveOptions, type MeshOptions, type ResolvedOptions } from './options.js';
+import { authorizingListener } from './server/authorize.js';
 import { drain, endpointOf, listen, makeDrainable, type ServeOptions } from './server/serve.js';
 import { explainConnectFailure, type ConnectFailure } from './session/connect-failure.js';
 import { SessionClient } from './session/session-client.js';
@@ -71,7 +72,7 @@ export class Mesh extends EventEmitter {
     this.options = resolveOptions(options);
     this.errors = new ErrorReporter(this);
     const o = this.options;
-    this.configReceiver = new ConfigReceiver(o.namespace);
+    this.configReceiver = new ConfigReceiver(o.namespace, { namespace: o.namespace, labels: o.labels, rootNamespace: o.rootNamespace });
     this.session = new SessionClient(
       {
         address: o.controlPlane,
@@ -170,10 +171,13 @@ export class Mesh extends EventEmitter {
     };
   }
 
-  /** Listens with a node:http server and registers it; closing the server deregisters it. */
+  /**
+   * Listens with a node:http server and registers it; closing the server deregisters it. The
+   * AuthorizationPolicies in force for this workload decide every request before `listener` sees it.
+   */
   async serve(listener: http.RequestListener, opts: ServeOptions = {}): Promise<http.Server> {
     if (this.closing) throw new WeftError('MESH_CLOSED', 'the mesh is closed');
-    const server = http.createServer(listener);
+    const server = http.createServer(authorizingListener(listener, () => this.config.authorization));
     makeDrainable(server);
     const addr = await listen(server, opts);
     this.servers.set(server, endpointOf(addr, opts));

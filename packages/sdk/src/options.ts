@@ -44,6 +44,11 @@ export interface MeshOptions {
    * (EXTERNAL_HOST_BLOCKED, 502 like Istio's BlackHoleCluster).
    */
   outboundTrafficPolicy?: { mode: OutboundTrafficPolicyMode };
+  /**
+   * Istio's root namespace: AuthorizationPolicies placed in it apply to every workload of the mesh.
+   * Default `istio-system`, as Istio's meshConfig.rootNamespace.
+   */
+  rootNamespace?: string;
 }
 
 export interface ResolvedOptions {
@@ -61,6 +66,7 @@ export interface ResolvedOptions {
   shutdownSignals: NodeJS.Signals[];
   fetchErrors: FetchErrorMode;
   outboundTrafficPolicy: { mode: OutboundTrafficPolicyMode };
+  rootNamespace: string;
 }
 
 function positive(name: string, v: number | undefined, dflt: number): number {
@@ -86,6 +92,10 @@ export function resolveOptions(o: MeshOptions, env: NodeJS.ProcessEnv = process.
   if (!/^[^\s:]+:\d{1,5}$|^\[[0-9a-fA-F:.]+\]:\d{1,5}$/.test(controlPlane)) {
     throw invalidArgument(`control plane address must be host:port, got ${JSON.stringify(controlPlane)}`);
   }
+  const rootNamespace = o.rootNamespace ?? 'istio-system';
+  if (typeof rootNamespace !== 'string' || !isDnsLabel(rootNamespace)) {
+    throw invalidArgument(`options.rootNamespace must be a DNS label (Istio's default is istio-system), got ${JSON.stringify(o.rootNamespace)}`);
+  }
   const subscribe = o.subscribe ?? [];
   if (!Array.isArray(subscribe) || subscribe.some((h) => typeof h !== 'string' || h.length === 0)) {
     throw invalidArgument('options.subscribe must be a list of host names');
@@ -105,6 +115,7 @@ export function resolveOptions(o: MeshOptions, env: NodeJS.ProcessEnv = process.
     shutdownSignals: signalsOption(o.shutdownSignals),
     fetchErrors: fetchErrorsOption(o.fetchErrors),
     outboundTrafficPolicy: { mode: outboundModeOption(o.outboundTrafficPolicy) },
+    rootNamespace,
   };
 }
 

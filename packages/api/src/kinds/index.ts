@@ -1,10 +1,10 @@
 // Every kind Weft accepts, each defined in its own file, and the Istio kinds it knows but refuses.
-
+import { AUTHORIZATION_POLICY } from './authorization-policy.js';
 import { DESTINATION_RULE } from './destination-rule.js';
 import type { KindDefinition } from './kind.js';
 import { VIRTUAL_SERVICE } from './virtual-service.js';
 
-export const KIND_DEFINITIONS = [VIRTUAL_SERVICE, DESTINATION_RULE] as const;
+export const KIND_DEFINITIONS = [VIRTUAL_SERVICE, DESTINATION_RULE, AUTHORIZATION_POLICY] as const;
 
 /** The definition of a kind by its exact name (`VirtualService`), or undefined. */
 export function kindDefinition(kind: string): KindDefinition<string, unknown> | undefined {

@@ -1,7 +1,7 @@
 // weftd's admin HTTP API (JSON), used by weftctl. See the README of packages/registry for the routes.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { isDnsSubdomain, lookupKind, quote } from '@weft/api';
+import { isDnsSubdomain, KINDS, lookupKind, quote } from '@weft/api';
 import { isConfigWriteError } from '../config/config-errors.js';
 import { isStoreWriteRefusedError } from '../store/store-write-refused-error.js';
 import type { ConfigService, MissingMode } from '../config/config-service.js';
@@ -142,7 +142,7 @@ export class AdminServer {
       throw new HttpError(404, 'use /v1/resources/{kind} or /v1/resources/{kind}/{namespace}/{name}');
     }
     const kind = lookupKind(kindName);
-    if (!kind) throw new HttpError(404, `unknown kind ${quote(kindName)}; known: virtualservices (vs), destinationrules (dr)`);
+    if (!kind) throw new HttpError(404, `unknown kind ${quote(kindName)}; known: ${KINDS.map((k) => `${k.plural} (${k.shortNames.join(', ')})`).join(', ')}`);
     const config = this.opts.config;
     if (ns === undefined || name === undefined) {
       allow('GET');

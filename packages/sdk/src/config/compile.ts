@@ -14,6 +14,7 @@ import {
   type VirtualService,
 } from '@weft/api';
 import { canonicalBalancerName, getBalancer } from '../balancer/index.js';
+import { compileAuthorizationPolicy, type CompiledAuthorizationPolicy } from './authorization-policy.js';
 import { compileStringMatch } from './string-match.js';
 import type {
   CompiledDestinationRule,
@@ -47,7 +48,13 @@ export interface DestinationRulePiece {
   rule: CompiledDestinationRule;
 }
 
-export type CompiledPiece = VirtualServicePiece | DestinationRulePiece;
+/** What one AuthorizationPolicy contributes: its matchers, for the workloads it selects. */
+export interface AuthorizationPolicyPiece {
+  kind: 'AuthorizationPolicy';
+  policy: CompiledAuthorizationPolicy;
+}
+
+export type CompiledPiece = VirtualServicePiece | DestinationRulePiece | AuthorizationPolicyPiece;
 
 /** Decodes, validates and compiles one resource; throws ConfigRejectedError naming it and the field path. */
 export function compileResource(msg: ResourceMsg): CompiledPiece {
@@ -57,6 +64,7 @@ export function compileResource(msg: ResourceMsg): CompiledPiece {
   if (resource.kind === 'DestinationRule') {
     return { kind: 'DestinationRule', namespace: ns, rule: compileDestinationRule(toFqdn(resource.spec.host, ns), resource) };
   }
+  if (resource.kind === 'AuthorizationPolicy') return { kind: 'AuthorizationPolicy', policy: compileAuthorizationPolicy(resource) };
   const routes = compileVirtualServiceRoutes(resource);
   const destinations = [...new Set(routes.flatMap((r) => r.destinations.map((d) => d.host)))];
   const hosts = [...new Set(resource.spec.hosts.map((h) => toFqdn(h, ns)))];

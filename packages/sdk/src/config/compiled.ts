@@ -1,6 +1,7 @@
 // The compiled, immutable form of the config the client pipeline reads. Built once per ConfigUpdate
 // (compile.ts); per request the route stage only does map lookups and runs precompiled matchers.
 import type { ValueMatcher } from './string-match.js';
+import { NO_AUTHORIZATION, type WorkloadAuthorization } from './workload-authorization.js';
 
 /** Where the route stage sends a request: a host, optionally a subset and a port. Precomputed per destination. */
 export interface RouteDecision {
@@ -63,6 +64,8 @@ export interface CompiledConfig {
   readonly destinationRules: ReadonlyMap<string, CompiledDestinationRule>;
   /** For each host with a VirtualService, the destination hosts its routes send to (to subscribe them). */
   readonly routedHosts: ReadonlyMap<string, readonly string[]>;
+  /** The AuthorizationPolicies in force for this workload's servers. */
+  readonly authorization: WorkloadAuthorization;
 }
 
 export const EMPTY_CONFIG: CompiledConfig = {
@@ -70,4 +73,5 @@ export const EMPTY_CONFIG: CompiledConfig = {
   routes: new Map(),
   destinationRules: new Map(),
   routedHosts: new Map(),
+  authorization: NO_AUTHORIZATION,
 };

@@ -4,8 +4,10 @@
 // the change, not of the set. Unchanged resources keep their compiled objects, so consumers can
 // compare them by identity.
 import type { ResourceMsg } from '@weft/api';
+import type { CompiledAuthorizationPolicy } from './authorization-policy.js';
 import { compileResource, ConfigRejectedError, describeResource, type CompiledPiece, type DestinationRulePiece } from './compile.js';
 import type { CompiledConfig, CompiledDestinationRule, HostRoutes } from './compiled.js';
+import { authorizationFor, NO_AUTHORIZATION, type WorkloadAuthorization, type WorkloadScope } from './workload-authorization.js';
 import { resourceMsgKey, type ResourceChange } from './received-config.js';
 
 /** A compiled resource of the set, with what orders it among resources claiming the same host. */
@@ -52,8 +54,17 @@ export class ConfigCompiler {
   private routes: ReadonlyMap<string, HostRoutes> = new Map();
   private routedHosts: ReadonlyMap<string, readonly string[]> = new Map();
   private destinationRules: ReadonlyMap<string, CompiledDestinationRule> = new Map();
+  private readonly policies = new Map<string, CompiledAuthorizationPolicy>();
+  private authorization: WorkloadAuthorization = NO_AUTHORIZATION;
+  private readonly scope: WorkloadScope;
 
-  constructor(private readonly callerNamespace: string) {}
+  /** `scope`: the workload whose AuthorizationPolicies to choose; default: no labels, root namespace istio-system. */
+  constructor(
+    private readonly callerNamespace: string,
+    scope?: WorkloadScope,
+  ) {
+    this.scope = scope ?? { namespace: callerNamespace, labels: {}, rootNamespace: 'istio-system' };
+  }
 
   /** How many resources of the set compiled. */
   get size(): number {
@@ -69,14 +80,17 @@ export class ConfigCompiler {
   update(version: string, changes: Iterable<ResourceChange>): CompiledConfig {
     const routeHosts = new Set<string>();
     const ruleHosts = new Set<string>();
+    let policiesChanged = false;
     for (const { key, resource } of changes) {
+      if (this.policies.has(key) || resource?.kind === 'AuthorizationPolicy') policiesChanged = true;
       this.remove(key, routeHosts, ruleHosts);
       if (resource) this.add(key, resource, routeHosts, ruleHosts);
     }
     if (routeHosts.size > 0) this.redecideRoutes(routeHosts);
     if (ruleHosts.size > 0) this.redecideRules(ruleHosts);
+    if (policiesChanged) this.authorization = authorizationFor(this.policies.values(), this.scope);
     if (this.rejected.size > 0) throw new ConfigRejectedError(this.rejection());
-    return { version, routes: this.routes, destinationRules: this.destinationRules, routedHosts: this.routedHosts };
+    return { version, routes: this.routes, destinationRules: this.destinationRules, routedHosts: this.routedHosts, authorization: this.authorization };
   }
 
   private add(key: string, msg: ResourceMsg, routeHosts: Set<string>, ruleHosts: Set<string>): void {
@@ -89,6 +103,10 @@ export class ConfigCompiler {
     }
     const entry: Entry = { createdMs: msg.createdMs, name: `${msg.namespace}/${msg.name}`, piece };
     this.entries.set(key, entry);
+    if (piece.kind === 'AuthorizationPolicy') {
+      this.policies.set(key, piece.policy);
+      return;
+    }
     if (piece.kind === 'DestinationRule') {
       const host = piece.rule.host;
       insertByAge(this.claimsOf(this.ruleClaims, host), { entry, piece });
@@ -107,6 +125,10 @@ export class ConfigCompiler {
     if (entry === undefined) return;
     this.entries.delete(key);
     const piece = entry.piece;
+    if (piece.kind === 'AuthorizationPolicy') {
+      this.policies.delete(key);
+      return;
+    }
     if (piece.kind === 'DestinationRule') {
       dropClaim(this.ruleClaims, piece.rule.host, entry);
       ruleHosts.add(piece.rule.host);
@@ -176,8 +198,8 @@ function dropClaim<T extends { entry: Entry }>(claims: Map<string, T[]>, host: s
 }
 
 /** Compiles a whole resource set at once (one snapshot); throws ConfigRejectedError as update() does. */
-export function compileConfig(version: string, resources: readonly ResourceMsg[], callerNamespace: string): CompiledConfig {
-  return new ConfigCompiler(callerNamespace).update(
+export function compileConfig(version: string, resources: readonly ResourceMsg[], callerNamespace: string, scope?: WorkloadScope): CompiledConfig {
+  return new ConfigCompiler(callerNamespace, scope).update(
     version,
     resources.map((resource) => ({ key: resourceMsgKey(resource), resource })),
   );

@@ -5,6 +5,7 @@ import { ConfigRejectedError } from './compile.js';
 import type { CompiledConfig } from './compiled.js';
 import { ConfigCompiler } from './config-compiler.js';
 import { ReceivedConfig } from './received-config.js';
+import type { WorkloadScope } from './workload-authorization.js';
 
 /** ACK with the config to put in force, or NACK with the reason (the last good config stays). */
 export type ReceiveOutcome = { ok: true; config: CompiledConfig } | { ok: false; error: string };
@@ -14,8 +15,9 @@ export class ConfigReceiver {
   readonly received = new ReceivedConfig();
   private readonly compiler: ConfigCompiler;
 
-  constructor(callerNamespace: string) {
-    this.compiler = new ConfigCompiler(callerNamespace);
+  /** `scope`: this workload, to choose the AuthorizationPolicies its servers enforce. */
+  constructor(callerNamespace: string, scope?: WorkloadScope) {
+    this.compiler = new ConfigCompiler(callerNamespace, scope);
   }
 
   receive(msg: ConfigUpdateMsg): ReceiveOutcome {

@@ -3,10 +3,10 @@ import type { ResourceMsg } from '@weft/api';
 
 let created = 1_000;
 
-export function resourceMsg(kind: 'VirtualService' | 'DestinationRule', namespace: string, name: string, spec: unknown, createdMs = created++): ResourceMsg {
+export function resourceMsg(kind: 'VirtualService' | 'DestinationRule' | 'AuthorizationPolicy', namespace: string, name: string, spec: unknown, createdMs = created++): ResourceMsg {
   return {
     kind,
-    apiVersion: 'networking.istio.io/v1',
+    apiVersion: kind === 'AuthorizationPolicy' ? 'security.istio.io/v1' : 'networking.istio.io/v1',
     namespace,
     name,
     version: '1',
