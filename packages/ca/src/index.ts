@@ -17,3 +17,5 @@ export {
   type ServerCertificateOptions,
   type SignOptions,
 } from './authority.js';
+export { TrustBundle, type BundleRoot, type TrustBundleJson } from './trust-bundle.js';
+export { verifyPeer, type PeerRejection, type PeerVerification, type VerifyPeerOptions } from './verify-peer.js';

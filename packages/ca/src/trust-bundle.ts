@@ -1,0 +1,138 @@
+// The set of roots a workload trusts, versioned so the SDK can tell a new bundle from the one it has.
+// Root rotation in three steps: `rotateTo(newRoot)` adds the new root and makes it the one that signs;
+// the old root stays while any certificate it signed may still be in use (`issuedUntil`, the latest
+// expiry issued under it); `prune(now)` drops it after that. Immutable: each change is a new bundle.
+import { CaError } from './errors.js';
+import { readCertificatesPem, type CertificateInfo } from './certificate-reader.js';
+import { validateTrustDomain } from './spiffe.js';
+
+export interface BundleRoot {
+  readonly certificate: CertificateInfo;
+  readonly addedAt: Date;
+  /**
+   * No certificate issued under this root expires after this (null: none issued, as far as the bundle
+   * knows). An upper bound: it may be later than the latest real expiry, never earlier.
+   */
+  readonly issuedUntil: Date | null;
+}
+
+export interface TrustBundleJson {
+  format: 1;
+  trustDomain: string;
+  version: number;
+  active: string;
+  roots: Array<{ fingerprint: string; certificate: string; addedAt: string; issuedUntil: string | null }>;
+}
+
+export class TrustBundle {
+  private constructor(
+    readonly trustDomain: string,
+    readonly version: number,
+    /** Fingerprint of the root that signs now. */
+    readonly activeFingerprint: string,
+    readonly roots: readonly BundleRoot[],
+  ) {
+    Object.freeze(this);
+  }
+
+  static create(trustDomain: string, root: CertificateInfo, now = new Date()): TrustBundle {
+    validateTrustDomain(trustDomain);
+    checkRoot(root);
+    return new TrustBundle(trustDomain, 1, root.fingerprint, Object.freeze([Object.freeze({ certificate: root, addedAt: now, issuedUntil: null })]));
+  }
+
+  get active(): BundleRoot {
+    return this.roots.find((r) => r.certificate.fingerprint === this.activeFingerprint)!;
+  }
+
+  /** The roots as one PEM text, newest first: what a TLS `ca` option takes. */
+  get pem(): string {
+    return [...this.roots].reverse().map((r) => r.certificate.pem).join('');
+  }
+
+  root(fingerprint: string): BundleRoot | undefined {
+    return this.roots.find((r) => r.certificate.fingerprint === fingerprint);
+  }
+
+  /** Adds `root` (if new) and makes it the active one. The old roots stay until `prune` drops them. */
+  rotateTo(root: CertificateInfo, now = new Date()): TrustBundle {
+    checkRoot(root);
+    const roots = this.root(root.fingerprint) ? this.roots : [...this.roots, Object.freeze({ certificate: root, addedAt: now, issuedUntil: null })];
+    return new TrustBundle(this.trustDomain, this.version + 1, root.fingerprint, Object.freeze(roots));
+  }
+
+  /**
+   * Notes that a certificate valid until `notAfter` was issued under root `fingerprint`. Returns the
+   * same bundle when the root's issuedUntil already covers it (the common case: nothing to persist).
+   */
+  recordIssued(fingerprint: string, notAfter: Date): TrustBundle {
+    const root = this.root(fingerprint);
+    if (!root) throw new CaError('INVALID_CA', `root ${fingerprint} is not in trust bundle version ${this.version}`);
+    if (root.issuedUntil && root.issuedUntil >= notAfter) return this;
+    const roots = this.roots.map((r) => (r === root ? Object.freeze({ ...r, issuedUntil: notAfter }) : r));
+    // The set of roots is the same: workloads need no new bundle, so the version stays.
+    return new TrustBundle(this.trustDomain, this.version, this.activeFingerprint, Object.freeze(roots));
+  }
+
+  /** Roots that no longer sign and under which nothing issued is still valid at `now`. */
+  retired(now = new Date()): BundleRoot[] {
+    return this.roots.filter((r) => r.certificate.fingerprint !== this.activeFingerprint && ((r.issuedUntil === null || r.issuedUntil < now) || r.certificate.notAfter < now));
+  }
+
+  /** Drops the retired roots (a new version), or returns this bundle when there are none. */
+  prune(now = new Date()): TrustBundle {
+    const retired = new Set(this.retired(now));
+    if (retired.size === 0) return this;
+    return new TrustBundle(this.trustDomain, this.version + 1, this.activeFingerprint, Object.freeze(this.roots.filter((r) => !retired.has(r))));
+  }
+
+  toJSON(): TrustBundleJson {
+    return {
+      format: 1,
+      trustDomain: this.trustDomain,
+      version: this.version,
+      active: this.activeFingerprint,
+      roots: this.roots.map((r) => ({ fingerprint: r.certificate.fingerprint, certificate: r.certificate.pem, addedAt: r.addedAt.toISOString(), issuedUntil: r.issuedUntil?.toISOString() ?? null })),
+    };
+  }
+
+  /** Reads what `toJSON` wrote; `source` (a file name) heads every error. */
+  static fromJSON(json: unknown, source: string): TrustBundle {
+    const fail = (what: string): never => {
+      throw new CaError('CA_FILE', `${source}: ${what}`);
+    };
+    const j = json as Partial<TrustBundleJson>;
+    if (typeof j !== 'object' || j === null || j.format !== 1) fail('not a trust bundle of format 1');
+    if (typeof j.trustDomain !== 'string') fail('trustDomain: expected a string');
+    try {
+      validateTrustDomain(j.trustDomain!);
+    } catch (e) {
+      fail(`trustDomain: ${(e as Error).message}`);
+    }
+    if (!Number.isSafeInteger(j.version) || j.version! < 1) fail('version: expected a positive integer');
+    if (!Array.isArray(j.roots) || j.roots.length === 0) fail('roots: expected a non-empty list');
+    const roots = j.roots!.map((r, i): BundleRoot => {
+      const at = `roots[${i}]`;
+      if (typeof r !== 'object' || r === null || typeof r.certificate !== 'string') fail(`${at}.certificate: expected PEM text`);
+      const certs = readCertificatesPem(r.certificate, `${source}: ${at}.certificate`, 'CA_FILE');
+      if (certs.length !== 1) fail(`${at}.certificate: expected one certificate, found ${certs.length}`);
+      const certificate = certs[0]!;
+      if (r.fingerprint !== certificate.fingerprint) fail(`${at}.fingerprint: ${JSON.stringify(r.fingerprint)} is not the certificate's (${certificate.fingerprint}); the file was edited or damaged`);
+      return Object.freeze({ certificate, addedAt: readDate(r.addedAt, `${at}.addedAt`, fail), issuedUntil: r.issuedUntil === null ? null : readDate(r.issuedUntil, `${at}.issuedUntil`, fail) });
+    });
+    if (!roots.some((r) => r.certificate.fingerprint === j.active)) fail(`active: ${JSON.stringify(j.active)} is not the fingerprint of any root in the file`);
+    return new TrustBundle(j.trustDomain!, j.version!, j.active!, Object.freeze(roots));
+  }
+}
+
+function readDate(value: unknown, field: string, fail: (what: string) => never): Date {
+  const d = typeof value === 'string' ? new Date(value) : new Date(NaN);
+  if (Number.isNaN(d.getTime())) fail(`${field}: expected an ISO date, got ${JSON.stringify(value)}`);
+  return d;
+}
+
+function checkRoot(root: CertificateInfo): void {
+  if (!root.isCa || !root.x509.checkIssued(root.x509) || !root.x509.verify(root.x509.publicKey)) {
+    throw new CaError('INVALID_CA', `a trust bundle holds self-signed CA certificates; ${root.x509.subject} is not one`);
+  }
+}
