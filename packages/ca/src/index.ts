@@ -19,3 +19,4 @@ export {
 } from './authority.js';
 export { TrustBundle, type BundleRoot, type TrustBundleJson } from './trust-bundle.js';
 export { verifyPeer, type PeerRejection, type PeerVerification, type VerifyPeerOptions } from './verify-peer.js';
+export { CaDirectory, TRUST_BUNDLE_FILE, type CaDirectoryOptions } from './ca-directory.js';

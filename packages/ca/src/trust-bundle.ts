@@ -54,10 +54,15 @@ export class TrustBundle {
     return this.roots.find((r) => r.certificate.fingerprint === fingerprint);
   }
 
-  /** Adds `root` (if new) and makes it the active one. The old roots stay until `prune` drops them. */
-  rotateTo(root: CertificateInfo, now = new Date()): TrustBundle {
+  /**
+   * Adds `root` (if new) and makes it the active one. The old roots stay until `prune` drops them.
+   * `finalIssuedUntil`, when given, is the exact latest expiry the outgoing root issued (it never signs
+   * again, so the slack an upper bound carried can go).
+   */
+  rotateTo(root: CertificateInfo, now = new Date(), finalIssuedUntil?: Date | null): TrustBundle {
     checkRoot(root);
-    const roots = this.root(root.fingerprint) ? this.roots : [...this.roots, Object.freeze({ certificate: root, addedAt: now, issuedUntil: null })];
+    const settled = finalIssuedUntil === undefined ? this.roots : this.roots.map((r) => (r === this.active ? Object.freeze({ ...r, issuedUntil: finalIssuedUntil }) : r));
+    const roots = this.root(root.fingerprint) ? settled : [...settled, Object.freeze({ certificate: root, addedAt: now, issuedUntil: null })];
     return new TrustBundle(this.trustDomain, this.version + 1, root.fingerprint, Object.freeze(roots));
   }
 
