@@ -63,10 +63,20 @@ function issueLines(i: ApiIssue | { source?: unknown; path?: unknown; message?: 
   return [head, ...i.excerpt.split('\n').map((l) => `      ${escapeText(l)}`)].join('\n');
 }
 
+/** kubectl commands a kubectl user will try, and what does their job here. */
+const KUBECTL_HINTS: Record<string, string> = {
+  create: 'apply creates and updates',
+  replace: 'apply creates and updates',
+  edit: 'get NAME -o yaml > FILE, edit it, then apply -f FILE',
+  describe: 'get NAME -o yaml shows all of a resource',
+  patch: 'get NAME -o yaml > FILE, change it, then apply -f FILE',
+};
+
 function findCommand(name: string): Command {
   const command = COMMANDS.find((c) => c.name === name);
-  if (!command) throw new UsageError(`unknown command ${JSON.stringify(name)}; commands: ${COMMANDS.map((c) => c.name).join(', ')}, help`);
-  return command;
+  if (command) return command;
+  const hint = Object.hasOwn(KUBECTL_HINTS, name) ? ` (${KUBECTL_HINTS[name]})` : '';
+  throw new UsageError(`unknown command ${JSON.stringify(name)}${hint}; commands: ${COMMANDS.map((c) => c.name).join(', ')}, help`);
 }
 
 /** The command's flags, with a -n given before the command moved in (as kubectl takes it anywhere). */
@@ -124,8 +134,11 @@ export async function run(argv: readonly string[], io = STD_IO): Promise<number>
       return 0;
     }
     const flag = (n: string) => parsed.values.get(n)?.[0] ?? leading.values.get(n)?.[0];
-    const server = flag('server') ?? process.env['WEFT_SERVER'] ?? DEFAULT_SERVER;
-    if (!/^https?:\/\/[^/]+/.test(server)) throw new UsageError(`--server ${JSON.stringify(server)} is not an http:// URL (e.g. http://127.0.0.1:15000)`);
+    const fromFlag = flag('server');
+    const server = fromFlag ?? process.env['WEFT_SERVER'] ?? DEFAULT_SERVER;
+    if (!/^https?:\/\/[^/]+/.test(server)) {
+      throw new UsageError(`${fromFlag === undefined ? 'WEFT_SERVER' : '--server'} ${JSON.stringify(server)} is not an http:// URL (e.g. http://127.0.0.1:15000)`);
+    }
     client = new AdminClient(server, requestTimeout(flag('request-timeout')));
     const ctx: CommandContext = { client, out: io.out, err: io.err, readStdin: () => readFileSync(0) };
     const code = await command.run(ctx, parsed);

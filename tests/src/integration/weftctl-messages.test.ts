@@ -157,6 +157,27 @@ describe('weftctl messages that say what is wrong', function () {
     expect((await weftctl(server, ['apply', '-f', one, '--dry-run'])).code).to.equal(0);
   });
 
+  it('answers the habits of a kubectl user: a URL for -f, a file named twice, create and describe, a bad WEFT_SERVER', async () => {
+    const url = await weftctl(server, ['apply', '-f', 'https://example.com/rules.yaml']);
+    expect(url).to.deep.equal({ code: 1, stdout: '', stderr: 'error: https://example.com/rules.yaml: weftctl reads local files only; download it first (e.g. curl -fsSLO https://example.com/rules.yaml)\n' });
+    const manifests = join(dir, 'twice');
+    mkdirSync(manifests);
+    const rule = file('twice/rule.yaml', 'apiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata: {name: twice}\nspec: {host: twice}\n');
+    const twice = await weftctl(server, ['apply', '-f', rule, '-f', manifests, '--dry-run']);
+    expect(twice).to.deep.equal({ code: 0, stdout: 'destinationrule.networking.istio.io/twice created (dry run)\n', stderr: '' });
+    const create = await weftctl(server, ['create', '-f', rule]);
+    expect(create.code).to.equal(2);
+    expect(create.stderr).to.contain('unknown command "create" (apply creates and updates)');
+    expect((await weftctl(server, ['describe', 'vs', 'x'])).stderr).to.contain('get NAME -o yaml');
+    const env = await new Promise<CtlResult>((resolve) =>
+      execFile(process.execPath, [WEFTCTL_BIN, 'get', 'vs'], { timeout: 15_000, env: { ...process.env, WEFT_SERVER: 'localhost:15000' } }, (err, stdout, stderr) =>
+        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+      ),
+    );
+    expect(env.code).to.equal(2);
+    expect(env.stderr).to.contain('WEFT_SERVER "localhost:15000" is not an http:// URL');
+  });
+
   it('checks -n locally, takes -n before the command, and has a help command', async () => {
     const badNs = await weftctl(server, ['get', 'vs', '-n', 'Bad_NS']);
     expect(badNs.code).to.equal(2);

@@ -3,8 +3,8 @@
 // parsed and validated locally so errors name the file, the document number and the field before
 // anything is sent. A file that is not text (a binary, UTF-16) is refused as such, before YAML would
 // report it as a cascade of syntax errors.
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { parseManifest, readYamlDocuments, ValidationError, type ManifestDocument, type YamlIssue } from '@weft/api';
 
 const MANIFEST_EXTENSIONS = /\.(ya?ml|json)$/i;
@@ -30,11 +30,23 @@ export interface ManifestSource {
 /** Expands -f arguments into sources, in order. */
 export function readManifestSources(args: readonly string[], readStdin: () => Buffer): ManifestSource[] {
   const out: ManifestSource[] = [];
+  // A file named twice (`-f a.yaml -f a.yaml`, or `-f dir -f dir/a.yaml`) is read once: twice, its
+  // documents would each be "also defined by" themselves.
+  const seen = new Set<string>();
+  const add = (file: string) => {
+    const key = realPathOf(file);
+    if (seen.has(key)) return;
+    seen.add(key);
+    out.push(decodeManifest(file, readManifestFile(file)));
+  };
   for (const arg of args) {
     if (arg === '-') {
+      if (seen.has('-')) throw new ManifestReadError('-f - is given more than once; stdin can be read only once');
+      seen.add('-');
       out.push(decodeManifest('-', readStdin()));
       continue;
     }
+    if (/^[a-z][a-z0-9+.-]*:\/\//i.test(arg)) throw new ManifestReadError(`${arg}: weftctl reads local files only; download it first (e.g. curl -fsSLO ${arg})`);
     let stat;
     try {
       stat = statSync(arg);
@@ -42,7 +54,7 @@ export function readManifestSources(args: readonly string[], readStdin: () => Bu
       throw new ManifestReadError(`${arg}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (e as Error).message}`);
     }
     if (!stat.isDirectory()) {
-      out.push(decodeManifest(arg, readManifestFile(arg)));
+      add(arg);
       continue;
     }
     const files = readdirSync(arg)
@@ -51,9 +63,17 @@ export function readManifestSources(args: readonly string[], readStdin: () => Bu
       .map((f) => join(arg, f))
       .filter((f) => !isDirectory(f));
     if (files.length === 0) throw new ManifestReadError(`${arg}: the directory has no .yaml, .yml or .json files (subdirectories are not read)`);
-    for (const f of files) out.push(decodeManifest(f, readManifestFile(f)));
+    for (const f of files) add(f);
   }
   return out;
+}
+
+function realPathOf(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return resolve(path);
+  }
 }
 
 function isDirectory(path: string): boolean {
