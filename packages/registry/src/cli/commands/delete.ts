@@ -24,8 +24,9 @@ export const deleteCommand: Command = {
   usage: `weftctl delete TYPE[,TYPE...] NAME... | TYPE/NAME... [-n NS] [--ignore-not-found]
        weftctl delete -f FILE|DIR|- [-f ...] [-n NS] [--ignore-not-found]
 
-Types: ${KIND_NAMES}. What exists is deleted in one atomic write; each resource that does not exist
-is reported on stderr, and the exit code is then 1 unless --ignore-not-found.`,
+Types: ${KIND_NAMES}.
+What exists is deleted in one atomic write; each resource that does not exist is reported on stderr,
+and the exit code is then 1 unless --ignore-not-found.`,
   flags: [
     FILE_FLAG,
     NAMESPACE_FLAG,

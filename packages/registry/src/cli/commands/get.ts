@@ -15,7 +15,8 @@ export const getCommand: Command = {
   summary: 'show resources as a table, names, YAML or JSON',
   usage: `weftctl get TYPE[,TYPE...] [NAME...] | TYPE/NAME... [-n NS | -A] [-o table|wide|name|yaml|json]
 
-Types: ${KIND_NAMES}. Without -n, the namespace is ${DEFAULT_NAMESPACE}; -A lists every namespace.
+Types: ${KIND_NAMES}.
+Without -n, the namespace is ${DEFAULT_NAMESPACE}; -A lists every namespace.
 Names that do not exist are reported on stderr (exit 1); the others are shown.`,
   flags: [NAMESPACE_FLAG, ALL_NAMESPACES_FLAG, { name: 'output', short: 'o', value: 'FORMAT', description: OUTPUTS.join(', '), default: 'table' }],
   async run(ctx, { values, positionals }) {
