@@ -7,7 +7,7 @@ import { CaError, quoted } from './errors.js';
 import { buildCertificate, encodeName, keyIdentifier, randomSerial, subjectKeyIdentifierExtension, authorityKeyIdentifierExtension, type ExtensionSpec } from './certificate-builder.js';
 import { readCertificatesPem, type CertificateInfo } from './certificate-reader.js';
 import { verifyCsr } from './csr.js';
-import { checkWorkloadKey, generatePrivateKey, signatureAlgorithmFor, spkiOf, type KeyAlgorithm } from './keys.js';
+import { checkWorkloadKey, generatePrivateKey, signatureAlgorithmFor, spkiOf, type KeyAlgorithm, type SignatureAlgorithm } from './keys.js';
 import { readPemBlocksOf } from './pem.js';
 import { DEFAULT_TRUST_DOMAIN, toSpiffeId, validateTrustDomain, type SpiffeId } from './spiffe.js';
 
@@ -72,6 +72,7 @@ export class CertificateAuthority {
   readonly chain: readonly CertificateInfo[];
   readonly trustDomain: string;
   readonly maxTtlSeconds: number;
+  private readonly signatureAlgorithm: SignatureAlgorithm;
   private readonly caName: Buffer;
   private readonly leafSubject: Buffer;
   private readonly leafNotAfterLimit: Date;
@@ -88,7 +89,7 @@ export class CertificateAuthority {
     this.chain = Object.freeze(chain);
     this.trustDomain = trustDomain;
     this.maxTtlSeconds = maxTtlSeconds;
-    signatureAlgorithmFor(key); // fails now, not at the first signing, for a key type the CA cannot sign with
+    this.signatureAlgorithm = signatureAlgorithmFor(key); // fails now, not at the first signing, for a key type the CA cannot sign with
     this.caName = chain[0]!.subjectName;
     this.leafSubject = encodeName([['O', trustDomain]]);
     this.leafNotAfterLimit = new Date(Math.min(...chain.map((c) => c.notAfter.getTime())));
@@ -228,6 +229,7 @@ export class CertificateAuthority {
         { name: 'subjectAltName', critical: false, altNames: [{ type: 6, value: id.uri }, ...extraNames] },
       ],
       signingKey: this.key,
+      signatureAlgorithm: this.signatureAlgorithm,
     });
     if (this.latestIssued === null || notAfter > this.latestIssued) this.latestIssued = notAfter;
     const certificatePem = built.pem;

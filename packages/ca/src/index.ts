@@ -20,3 +20,4 @@ export {
 export { TrustBundle, type BundleRoot, type TrustBundleJson } from './trust-bundle.js';
 export { verifyPeer, type PeerRejection, type PeerVerification, type VerifyPeerOptions } from './verify-peer.js';
 export { CaDirectory, TRUST_BUNDLE_FILE, type CaDirectoryOptions } from './ca-directory.js';
+export { createWorkloadKey, type WorkloadKey } from './workload-key.js';
