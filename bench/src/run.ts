@@ -11,6 +11,7 @@ import { Agent, Pool, fetch as undiciFetch, request as undiciRequest } from 'und
 import { createMesh } from '@weft/sdk';
 import { applyYaml, closedLoop, percentile, sleep, startDaemon, stopChild, type Daemon, type LoadResult } from './util.js';
 import { benchSubscribeHeap } from './subscribe-heap.js';
+import { benchCaSign } from './ca-sign.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -212,6 +213,7 @@ try {
   await daemon.stop();
 }
 if (!args.only || args.only === 'heap') Object.assign(results, await benchSubscribeHeap());
+if (!args.only || args.only === 'ca') Object.assign(results, benchCaSign({ seconds: Number(args.seconds), rounds: Number(args.rounds) }));
 for (const [k, v] of Object.entries(results)) console.log(`${k.padEnd(28)} ${v}`);
 writeFileSync(args.out!, JSON.stringify(results, null, 2) + '\n');
 console.log(`wrote ${args.out}`);
