@@ -19,7 +19,7 @@ import { EMPTY_CONFIG, type CompiledConfig } from './config/compiled.js';
 import { ConfigReceiver } from './config/config-receiver.js';
 import { WeftError } from './errors.js';
 import { resolveOptions, type MeshOptions, type ResolvedOptions } from './options.js';
-import { authorizingListener } from './server/authorize.js';
+import { authorizeUpgrades, authorizingListener } from './server/authorize.js';
 import { drain, endpointOf, listen, makeDrainable, type ServeOptions } from './server/serve.js';
 import { explainConnectFailure, type ConnectFailure } from './session/connect-failure.js';
 import { SessionClient } from './session/session-client.js';
@@ -178,6 +178,7 @@ export class Mesh extends EventEmitter {
   async serve(listener: http.RequestListener, opts: ServeOptions = {}): Promise<http.Server> {
     if (this.closing) throw new WeftError('MESH_CLOSED', 'the mesh is closed');
     const server = http.createServer(authorizingListener(listener, () => this.config.authorization));
+    authorizeUpgrades(server, () => this.config.authorization);
     makeDrainable(server);
     const addr = await listen(server, opts);
     this.servers.set(server, endpointOf(addr, opts));

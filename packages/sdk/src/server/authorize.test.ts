@@ -1,10 +1,10 @@
 import { expect } from 'chai';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import { validateResource, type AuthorizationPolicy } from '@weft/api';
 import { compileAuthorizationPolicy } from '../config/authorization-policy.js';
 import { authorizationFor, isAllowed, NO_AUTHORIZATION, type WorkloadAuthorization } from '../config/workload-authorization.js';
-import { ACCESS_DENIED_BODY, authorizingListener } from './authorize.js';
+import { ACCESS_DENIED_BODY, authorizeUpgrades, authorizingListener } from './authorize.js';
 import { InboundRequest } from './inbound-request.js';
 
 const SCOPE = { namespace: 'default', labels: { app: 'reviews' }, rootNamespace: 'istio-system' };
@@ -112,5 +112,55 @@ describe('authorizingListener (real server)', () => {
     const ns = Number(process.hrtime.bigint() - start) / n;
     expect(allowed).to.equal(n);
     console.log(`      authorization: ${ns.toFixed(0)} ns per request (3 policies, 2 DENY rules + 2 ALLOW, ${n} requests)`);
+  });
+});
+
+/** Sends raw HTTP on a socket and returns everything the server wrote until it closed (or 2 s passed). */
+function rawExchange(port: number, text: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(port, '127.0.0.1', () => socket.write(text));
+    let got = '';
+    const timer = setTimeout(() => socket.destroy(), 2000);
+    socket.setEncoding('utf8');
+    socket.on('data', (c: string) => {
+      got += c;
+      if (got.startsWith('HTTP/1.1 101')) socket.end();
+    });
+    socket.on('close', () => {
+      clearTimeout(timer);
+      resolve(got);
+    });
+    socket.on('error', reject);
+  });
+}
+
+describe('authorizeUpgrades (real server)', () => {
+  it('decides Upgrade and CONNECT requests before the application sees their socket', async () => {
+    let policies: WorkloadAuthorization = NO_AUTHORIZATION;
+    const upgraded: string[] = [];
+    const server = http.createServer(authorizingListener((_req, res) => res.end('ok'), () => policies));
+    authorizeUpgrades(server, () => policies);
+    const onRaw = (req: http.IncomingMessage, socket: import('node:stream').Duplex) => {
+      upgraded.push(`${req.method} ${req.url}`);
+      socket.end('HTTP/1.1 101 Switching Protocols\r\nconnection: upgrade\r\nupgrade: websocket\r\n\r\n');
+    };
+    server.on('upgrade', onRaw);
+    server.on('connect', onRaw);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    const upgrade = (path: string) => rawExchange(port, `GET ${path} HTTP/1.1\r\nhost: reviews\r\nconnection: upgrade\r\nupgrade: websocket\r\n\r\n`);
+    try {
+      expect(await upgrade('/ws')).to.match(/^HTTP\/1\.1 101 /);
+      policies = authz({ action: 'DENY', rules: [{ to: [{ operation: { paths: ['/admin*'] } }] }] });
+      const denied = await upgrade('/x/../admin/ws');
+      expect(denied).to.match(/^HTTP\/1\.1 403 Forbidden\r\n/);
+      expect(denied.endsWith(`\r\n\r\n${ACCESS_DENIED_BODY}`)).to.equal(true);
+      expect(await rawExchange(port, 'CONNECT /admin HTTP/1.1\r\nhost: reviews\r\n\r\n')).to.match(/^HTTP\/1\.1 403 /);
+      expect(await upgrade('/public/./ws')).to.match(/^HTTP\/1\.1 101 /);
+      expect(upgraded).to.deep.equal(['GET /ws', 'GET /public/ws']);
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
   });
 });
