@@ -135,7 +135,7 @@ function rawExchange(port: number, text: string): Promise<string> {
 }
 
 describe('authorizeUpgrades (real server)', () => {
-  it('decides Upgrade and CONNECT requests before the application sees their socket', async () => {
+  it('decides Upgrade, CONNECT and Expect requests before the application sees them', async () => {
     let policies: WorkloadAuthorization = NO_AUTHORIZATION;
     const upgraded: string[] = [];
     const server = http.createServer(authorizingListener((_req, res) => res.end('ok'), () => policies));
@@ -158,6 +158,16 @@ describe('authorizeUpgrades (real server)', () => {
       expect(await rawExchange(port, 'CONNECT /admin HTTP/1.1\r\nhost: reviews\r\n\r\n')).to.match(/^HTTP\/1\.1 403 /);
       expect(await upgrade('/public/./ws')).to.match(/^HTTP\/1\.1 101 /);
       expect(upgraded).to.deep.equal(['GET /ws', 'GET /public/ws']);
+      // An application that answers `Expect: 100-continue` itself gets those requests past 'request'.
+      server.on('checkContinue', (req, res) => {
+        upgraded.push(`continue ${req.url}`);
+        res.writeContinue();
+        res.end('ok');
+      });
+      const expectContinue = (path: string) => rawExchange(port, `POST ${path} HTTP/1.1\r\nhost: reviews\r\nexpect: 100-continue\r\ncontent-length: 0\r\nconnection: close\r\n\r\n`);
+      expect(await expectContinue('/admin')).to.match(/^HTTP\/1\.1 403 Forbidden\r\n[\s\S]*RBAC: access denied$/);
+      expect(await expectContinue('/ok')).to.match(/^HTTP\/1\.1 100 Continue/);
+      expect(upgraded.slice(2)).to.deep.equal(['continue /ok']);
     } finally {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -35,14 +35,26 @@ export function authorizingListener(listener: http.RequestListener, current: () 
 
 /**
  * Requests that never reach the request listener (`Upgrade: websocket` and `CONNECT`: Node hands
- * them to the server's 'upgrade' and 'connect' listeners with the raw socket) are decided too,
+ * them to the server's 'upgrade' and 'connect' listeners with the raw socket; `Expect:` requests
+ * when the application listens for 'checkContinue' or 'checkExpectation') are decided too,
  * before any listener the application added sees them, as Envoy applies RBAC to an upgrade request.
  * A denied one is answered with the same 403 on the socket, which is then closed.
  */
 export function authorizeUpgrades(server: http.Server, current: () => WorkloadAuthorization): void {
   const emit = server.emit;
   server.emit = function (this: http.Server, event: string | symbol, ...args: unknown[]): boolean {
-    if (event === 'upgrade' || event === 'connect') {
+    if ((event === 'checkContinue' || event === 'checkExpectation') && this.listenerCount(event) > 0) {
+      // With such a listener, Node emits this event instead of 'request' for `Expect:` requests.
+      const [req, res] = args as [http.IncomingMessage, http.ServerResponse];
+      const authz = current();
+      if (authz.sources.length > 0) {
+        if (!isAllowed(authz, new InboundRequest(req))) {
+          deny(res);
+          return true;
+        }
+        forwardNormalizedPath(req);
+      }
+    } else if (event === 'upgrade' || event === 'connect') {
       const [req, socket] = args as [http.IncomingMessage, Duplex];
       const authz = current();
       if (authz.sources.length > 0) {
