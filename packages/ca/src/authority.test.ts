@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { CertificateAuthority } from './authority.js';
@@ -141,6 +141,22 @@ describe('CertificateAuthority', () => {
       expectCode(() => root.signCsr('garbage', productpage), 'INVALID_CSR');
     });
 
+    it('ignores the subject and SANs an OpenSSL-made CSR asks for', function () {
+      if (!hasOpenssl()) this.skip();
+      const t = tempDir();
+      try {
+        // `ecparam -genkey` writes an EC PARAMETERS block before the key: operators' keys look like this too.
+        execFileSync('openssl', ['ecparam', '-name', 'prime256v1', '-genkey', '-out', join(t.dir, 'key.pem')]);
+        execFileSync('openssl', ['req', '-new', '-key', join(t.dir, 'key.pem'), '-subj', '/CN=admin', '-addext', 'subjectAltName=DNS:evil.example,URI:spiffe://cluster.local/ns/kube-system/sa/admin', '-out', join(t.dir, 'req.pem')]);
+        const issued = root.signCsr(readFileSync(join(t.dir, 'req.pem'), 'utf8'), productpage);
+        const x = new X509Certificate(issued.certificatePem);
+        expect(x.subjectAltName).to.equal(`URI:${productpage.uri}`);
+        expect(x.subject).to.equal('O=cluster.local');
+      } finally {
+        t.remove();
+      }
+    });
+
     it('passes openssl verify', function () {
       if (!hasOpenssl()) this.skip();
       const issued = root.signCsr(createCsr(workloadKey), productpage);
@@ -179,10 +195,12 @@ describe('CertificateAuthority', () => {
       if (hasOpenssl()) expect(opensslVerify(corporate.root.pem, issued.certificatePem, intermediatePem)).to.match(/: OK/);
     });
 
-    it('takes the chain appended to the certificate, and SEC1 keys', () => {
+    it('takes the chain appended to the certificate, and SEC1 keys with or without EC PARAMETERS', () => {
       const sec1 = intermediateKey.export({ format: 'pem', type: 'sec1' }) as string;
       const ca = CertificateAuthority.fromPem({ cert: intermediatePem + corporate.root.pem, key: sec1 });
       expect(ca.chain).to.have.length(2);
+      const withParams = '-----BEGIN EC PARAMETERS-----\nBggqhkjOPQMBBw==\n-----END EC PARAMETERS-----\n' + sec1;
+      expect(CertificateAuthority.fromPem({ cert: intermediatePem + corporate.root.pem, key: withParams }).chain).to.have.length(2);
     });
 
     it('refuses a key that is not the certificate\'s, naming the files', () => {
@@ -205,6 +223,8 @@ describe('CertificateAuthority', () => {
       expect(expectCode(() => CertificateAuthority.fromPem({ cert: expired + corporate.root.pem, key: keyPem }), 'INVALID_CA').message).to.match(/expired at/);
       expect(expectCode(() => CertificateAuthority.fromPem({ cert: 'nope', key: keyPem, sources: { cert: 'ca.crt' } }), 'INVALID_CA').message).to.equal('ca.crt: no PEM block found (expected "-----BEGIN ...-----")');
       expect(expectCode(() => CertificateAuthority.fromPem({ cert: intermediatePem + corporate.root.pem, key: '-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n', sources: { key: 'ca.key' } }), 'INVALID_CA').message).to.match(/^ca\.key: the private key cannot be read/);
+      const encrypted = intermediateKey.export({ format: 'pem', type: 'pkcs8', cipher: 'aes-256-cbc', passphrase: 'secret' }) as string;
+      expect(expectCode(() => CertificateAuthority.fromPem({ cert: intermediatePem + corporate.root.pem, key: encrypted, sources: { key: 'ca.key' } }), 'INVALID_CA').message).to.match(/^ca\.key: the key is encrypted; give it unencrypted/);
     });
   });
 });

@@ -257,6 +257,9 @@ function checkSeconds(field: string, value: number, min: number, max: number): n
 }
 
 function readPrivateKey(pem: string, source: string): KeyObject {
+  if (typeof pem === 'string' && /-----BEGIN ENCRYPTED PRIVATE KEY-----|Proc-Type: 4,ENCRYPTED/.test(pem)) {
+    throw new CaError('INVALID_CA', `${source}: the key is encrypted; give it unencrypted, readable by weftd's user only (openssl pkey -in KEY -out KEY.plain; chmod 600 KEY.plain)`);
+  }
   const blocks = readPemBlocksOf(pem, ['PRIVATE KEY', 'EC PRIVATE KEY', 'RSA PRIVATE KEY', 'EC PARAMETERS'], source, 'INVALID_CA').filter((b) => b.label !== 'EC PARAMETERS');
   if (blocks.length !== 1) throw new CaError('INVALID_CA', `${source}: expected one private key, found ${blocks.length}`);
   try {

@@ -2,6 +2,7 @@ import { X509Certificate } from 'node:crypto';
 import { chmodSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'chai';
+import { CertificateAuthority } from './authority.js';
 import { CaDirectory, TRUST_BUNDLE_FILE } from './ca-directory.js';
 import { createCsr } from './csr.js';
 import { generatePrivateKey } from './keys.js';
@@ -82,6 +83,18 @@ describe('CaDirectory', () => {
     const final = await CaDirectory.open(dir);
     expect(final.bundle.version).to.equal(3);
     expect(final.bundle.roots.map((r) => r.certificate.fingerprint)).to.deep.equal([ca.authority.root.fingerprint]);
+  });
+
+  it('a rotation cut short before the bundle was written leaves the old CA whole', async () => {
+    const ca = await CaDirectory.open(dir);
+    // What a crash between writing the new root's files and the bundle leaves: files the bundle does not name.
+    const stray = CertificateAuthority.createRoot();
+    const id16 = stray.root.fingerprint.slice(0, 16);
+    writeFileSync(join(dir, `root-${id16}-cert.pem`), stray.root.pem);
+    writeFileSync(join(dir, `root-${id16}-key.pem`), stray.privateKeyPem(), { mode: 0o600 });
+    const reopened = await CaDirectory.open(dir);
+    expect(reopened.authority.root.fingerprint).to.equal(ca.authority.root.fingerprint);
+    expect(reopened.bundle.roots).to.have.length(1);
   });
 
   it('refuses a key readable by others, garbled files and another trust domain, naming the file', async () => {

@@ -27,7 +27,7 @@ const MAX_PATH = 8;
 
 /**
  * Verifies a peer's chain (leaf first, as `tlsSocket.getPeerX509Certificate()` and its `issuerCertificate`s
- * give it, or DER/PEM buffers) against `bundle`. Never throws for a bad peer: the answer says why.
+ * give it, or DER buffers) against `bundle`. Never throws for a bad peer: the answer says why.
  */
 export function verifyPeer(chain: ReadonlyArray<X509Certificate | Buffer>, bundle: TrustBundle, options: VerifyPeerOptions = {}): PeerVerification {
   const now = options.now ?? new Date();
