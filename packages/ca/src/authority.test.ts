@@ -7,7 +7,8 @@ import { CertificateAuthority } from './authority.js';
 import { buildCertificate, encodeName, keyIdentifier, randomSerial, subjectKeyIdentifierExtension, authorityKeyIdentifierExtension } from './certificate-builder.js';
 import { readCertificatesPem } from './certificate-reader.js';
 import { createCsr } from './csr.js';
-import { generatePrivateKey, spkiOf } from './keys.js';
+import { generatePrivateKey } from './key-algorithm.js';
+import { spkiOf } from './keys.js';
 import { spiffeId } from './spiffe.js';
 import { expectCode, tempDir } from './test-support.js';
 

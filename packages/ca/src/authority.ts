@@ -7,7 +7,8 @@ import { CaError, quoted } from './errors.js';
 import { buildCertificate, encodeName, keyIdentifier, randomSerial, subjectKeyIdentifierExtension, authorityKeyIdentifierExtension, type ExtensionSpec } from './certificate-builder.js';
 import { readCertificatesPem, type CertificateInfo } from './certificate-reader.js';
 import { verifyCsr } from './csr.js';
-import { checkWorkloadKey, generatePrivateKey, signatureAlgorithmFor, spkiOf, type KeyAlgorithm, type SignatureAlgorithm } from './keys.js';
+import { generatePrivateKey, type KeyAlgorithm } from './key-algorithm.js';
+import { checkWorkloadKey, signatureAlgorithmFor, spkiOf, type SignatureAlgorithm } from './keys.js';
 import { readPemBlocksOf } from './pem.js';
 import { DEFAULT_TRUST_DOMAIN, toSpiffeId, validateTrustDomain, type SpiffeId } from './spiffe.js';
 

@@ -5,7 +5,7 @@ import { expect } from 'chai';
 import { CertificateAuthority } from './authority.js';
 import { CaDirectory, TRUST_BUNDLE_FILE } from './ca-directory.js';
 import { createCsr } from './csr.js';
-import { generatePrivateKey } from './keys.js';
+import { generatePrivateKey } from './key-algorithm.js';
 import { spiffeId } from './spiffe.js';
 import { verifyPeer } from './verify-peer.js';
 import { isCaError } from './errors.js';

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { CertificateAuthority, type IssuedCertificate, type ServerCertificateOptions, type SignOptions } from './authority.js';
 import { readPrivateFile, readText, writeFileAtomic } from './atomic-file.js';
 import { CaError, isCaError } from './errors.js';
-import type { KeyAlgorithm } from './keys.js';
+import type { KeyAlgorithm } from './key-algorithm.js';
 import type { SpiffeId } from './spiffe.js';
 import { TrustBundle, type BundleRoot } from './trust-bundle.js';
 

@@ -3,7 +3,8 @@ import { expect } from 'chai';
 import { derToPem, encodeName } from './certificate-builder.js';
 import { bitString, contextTag, fromDer, oid, sequence, smallInteger, toDer } from './der.js';
 import { createCsr, verifyCsr } from './csr.js';
-import { generatePrivateKey, spkiOf } from './keys.js';
+import { generatePrivateKey } from './key-algorithm.js';
+import { spkiOf } from './keys.js';
 import { expectCode } from './test-support.js';
 
 describe('CSRs', () => {

@@ -2,7 +2,7 @@
 // checks CSRs, signs certificates, keeps the roots and verifies peers.
 export { CaError, isCaError, type CaErrorCode } from './errors.js';
 export { DEFAULT_TRUST_DOMAIN, parsePrincipal, parseSpiffeId, spiffeId, toSpiffeId, validateTrustDomain, type SpiffeId } from './spiffe.js';
-export { generatePrivateKey, KEY_ALGORITHMS, type KeyAlgorithm } from './keys.js';
+export { generatePrivateKey, KEY_ALGORITHMS, type KeyAlgorithm } from './key-algorithm.js';
 export { createCsr, verifyCsr, MAX_CSR_PEM_BYTES, type VerifiedCsr } from './csr.js';
 export { readCertificatesPem, readCertificateDer, type CertificateInfo } from './certificate-reader.js';
 export {

@@ -1,27 +1,8 @@
-// Keys and signatures with Node's native crypto (OpenSSL): P-256 signs in ~0.035 ms where forge's
-// pure-JS RSA takes ~33 ms. Forge never sees a private key.
-import { createPublicKey, generateKeyPairSync, sign, verify, type KeyObject } from 'node:crypto';
+// Signatures with Node's native crypto (OpenSSL): P-256 signs in ~0.035 ms where forge's pure-JS RSA
+// takes ~33 ms. Forge never sees a private key.
+import { createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
 import { CaError } from './errors.js';
 import { OID, nullValue, oid, sequence, type Asn1 } from './der.js';
-
-/** Key types the CA makes. EC P-256 is the default everywhere (Istio's default, and the fastest). */
-export type KeyAlgorithm = 'ec-p256' | 'ec-p384' | 'rsa-2048' | 'rsa-3072' | 'rsa-4096';
-export const KEY_ALGORITHMS: readonly KeyAlgorithm[] = ['ec-p256', 'ec-p384', 'rsa-2048', 'rsa-3072', 'rsa-4096'];
-
-export function generatePrivateKey(algorithm: KeyAlgorithm = 'ec-p256'): KeyObject {
-  switch (algorithm) {
-    case 'ec-p256':
-      return generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;
-    case 'ec-p384':
-      return generateKeyPairSync('ec', { namedCurve: 'P-384' }).privateKey;
-    case 'rsa-2048':
-    case 'rsa-3072':
-    case 'rsa-4096':
-      return generateKeyPairSync('rsa', { modulusLength: Number(algorithm.slice(4)), publicExponent: 65537 }).privateKey;
-    default:
-      throw new CaError('INVALID_OPTION', `key algorithm ${JSON.stringify(algorithm)} is not supported: use one of ${KEY_ALGORITHMS.join(', ')}`);
-  }
-}
 
 /** A signature scheme: its AlgorithmIdentifier for the certificate and the digest Node signs with. */
 export interface SignatureAlgorithm {

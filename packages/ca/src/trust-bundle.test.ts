@@ -2,7 +2,7 @@ import { X509Certificate } from 'node:crypto';
 import { expect } from 'chai';
 import { CertificateAuthority } from './authority.js';
 import { createCsr } from './csr.js';
-import { generatePrivateKey } from './keys.js';
+import { generatePrivateKey } from './key-algorithm.js';
 import { spiffeId } from './spiffe.js';
 import { TrustBundle } from './trust-bundle.js';
 import { verifyPeer } from './verify-peer.js';

@@ -2,7 +2,7 @@
 // never leaves the process) and a CSR for it.
 import type { KeyObject } from 'node:crypto';
 import { createCsr } from './csr.js';
-import { generatePrivateKey, type KeyAlgorithm } from './keys.js';
+import { generatePrivateKey, type KeyAlgorithm } from './key-algorithm.js';
 
 export interface WorkloadKey {
   readonly privateKey: KeyObject;
