@@ -77,17 +77,14 @@ export async function waitForInstances(adminUrl: string, expected: Record<string
   );
 }
 
-/**
- * The store revision that holds the current VirtualServices and DestinationRules: the highest
- * resourceVersion among them. Once a session ACKs this version it runs with what was applied.
- */
+/** weftd's store revision now: once a session ACKs this version it runs with everything applied so far. */
 export async function configRevision(adminUrl: string): Promise<number> {
-  let max = 0;
-  for (const kind of ['virtualservices', 'destinationrules']) {
-    const { items } = await getJson<{ items: Array<{ metadata: { resourceVersion?: string } }> }>(`${adminUrl}/v1/resources/${kind}`);
-    for (const item of items) max = Math.max(max, Number(item.metadata.resourceVersion ?? 0));
-  }
-  return max;
+  // The store's revision, which every write (of any kind, deletes included) moves; /readyz reports it
+  // with 200 or 503 alike.
+  const res = await fetch(`${adminUrl}/readyz`, { signal: AbortSignal.timeout(5_000) });
+  const body = (await res.json()) as { store?: { revision?: number } };
+  if (typeof body.store?.revision !== 'number') throw new Error(`GET ${adminUrl}/readyz: no store revision in ${JSON.stringify(body)}`);
+  return body.store.revision;
 }
 
 /**

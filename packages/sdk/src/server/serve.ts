@@ -1,5 +1,6 @@
 // The server side: a plain node:http server whose listening address the mesh registers with weftd.
-// (Later: mTLS termination, authorization and inbound telemetry wrap the listener here.)
+// AuthorizationPolicy wraps the listener (authorize.ts); mTLS termination and inbound telemetry will
+// wrap it here too.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { EndpointMsg } from '@weft/api';
