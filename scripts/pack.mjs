@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm run pack [-- DIR]`: `npm pack` of @weft/api, @weft/registry and @weft/sdk into DIR (default
+// `npm run pack [-- DIR]`: `npm pack` of @weft/api, @weft/ca, @weft/registry and @weft/sdk into DIR (default
 // ./weft-packages), so another project can `npm install` them before they are on the registry.
 // Packs what is built: `npm run pack` builds first (run directly, build first yourself).
 import { spawnSync } from 'node:child_process';
@@ -8,7 +8,7 @@ import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const PACKAGES = ['packages/api', 'packages/registry', 'packages/sdk'];
+const PACKAGES = ['packages/api', 'packages/ca', 'packages/registry', 'packages/sdk'];
 
 const OUTPUT = /\.(js|js\.map|d\.ts|d\.ts\.map)$/;
 

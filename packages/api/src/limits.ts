@@ -78,3 +78,16 @@ export const DEFAULT_MAX_STREAMS_PER_CONNECTION = 1000;
 /** Length of RegisterEndpoints.request_id; and the longest weftd waits before it answers one (ms). */
 export const MAX_REQUEST_ID_LENGTH = 128;
 export const MAX_CONFIRM_TIMEOUT_MS = 10_000;
+
+// ── Certificate requests (docs/security.md) ───────────────────────────────────────────────────
+
+/** A CSR in a CertificateRequest (PEM); a P-256 CSR is under 600 bytes, RSA-4096 about 1.7 KiB. */
+export const MAX_REQUEST_CSR_PEM_BYTES = 8 * 1024;
+/** A join token; the format is fixed (weft1.<id>.<secret>.<hash>), 127 characters. */
+export const MAX_JOIN_TOKEN_LENGTH = 256;
+/** The current chain a renewal presents (leaf and intermediates, PEM). */
+export const MAX_CHAIN_PEM_BYTES = 32 * 1024;
+/** A renewal's signature (an RSA-4096 signature is 512 bytes). */
+export const MAX_PROOF_BYTES = 1024;
+/** Join tokens weftd keeps (revoked and expired ones included, until they are pruned). */
+export const MAX_JOIN_TOKENS = 10_000;

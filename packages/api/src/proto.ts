@@ -1,5 +1,6 @@
 // Loads the control-plane protocol once and gives both ends (weftd and the SDK) the same service
 // definition and message types.
+import { createHash, X509Certificate } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
@@ -59,9 +60,16 @@ export type SessionRequestMsg =
   | { kind: 'hello'; hello: HelloMsg }
   | { kind: 'register'; register: RegisterEndpointsMsg }
   | { kind: 'subscribe'; subscribe: SubscribeMsg }
-  | { kind: 'ack'; ack: AckMsg };
+  | { kind: 'ack'; ack: AckMsg }
+  | { kind: 'certificateRequest'; certificateRequest: CertificateRequestMsg };
 
-export interface WelcomeMsg { sessionId: string; serverId: string }
+/** First certificate: `token`; renewal: `currentChainPem` and `proof` (see renewalProofPayload). */
+export interface CertificateRequestMsg { requestId: string; csrPem: string; token: string; currentChainPem: string; proof: Buffer | Uint8Array }
+
+/** Bundle and challenge are empty from a weftd without a CA (decoded defaults). */
+export interface WelcomeMsg { sessionId: string; serverId: string; trustBundlePem?: string[]; bundleVersion?: number; challenge?: string }
+
+export interface CertificateMsg { requestId: string; chainPem: string; trustBundlePem: string[]; bundleVersion: number; expiresMs: number; spiffeId: string }
 
 export interface ResourceMsg {
   kind: string;
@@ -104,7 +112,50 @@ export type SessionResponseMsg =
   | { kind: 'welcome'; welcome: WelcomeMsg }
   | { kind: 'config'; config: ConfigUpdateMsg }
   | { kind: 'endpoints'; endpoints: EndpointsUpdateMsg }
-  | { kind: 'registered'; registered: RegisteredMsg };
+  | { kind: 'registered'; registered: RegisteredMsg }
+  | { kind: 'certificate'; certificate: CertificateMsg };
+
+/**
+ * What a renewal's proof signs: a context string, the session's challenge and the SHA-256 of the CSR,
+ * so a proof is good for one session and one CSR only.
+ */
+export function renewalProofPayload(challenge: string, csrPem: string): Buffer {
+  const csrHash = createHash('sha256').update(csrPem).digest('hex');
+  return Buffer.from(`weft certificate renewal v1\n${challenge}\n${csrHash}\n`);
+}
+
+// ── Join tokens: `weft1.<id>.<secret>.<ca hash>` ─────────────────────────────────────────────
+// One string bootstraps a workload: the id and secret prove its identity to weftd, and the CA hash
+// (SHA-256 of a root's SubjectPublicKeyInfo, as kubeadm's discovery-token-ca-cert-hash) lets the
+// workload check weftd's trust bundle before it sends the secret.
+
+export interface JoinTokenParts { id: string; secret: string; caHash: string }
+
+const JOIN_TOKEN = /^weft1\.([0-9a-f]{16})\.([A-Za-z0-9_-]{43})\.([0-9a-f]{64})$/;
+
+export function formatJoinToken(parts: JoinTokenParts): string {
+  const token = `weft1.${parts.id}.${parts.secret}.${parts.caHash}`;
+  if (!JOIN_TOKEN.test(token)) throw new Error('join token parts are malformed');
+  return token;
+}
+
+/** Parses a join token; the error says what is wrong without repeating the secret. */
+export function parseJoinToken(text: string): JoinTokenParts {
+  const m = JOIN_TOKEN.exec(text.trim());
+  if (!m) {
+    throw new Error(
+      `not a Weft join token (expected weft1.<16 hex id>.<43 character secret>.<64 hex CA hash>, got ${text.trim().length} characters` +
+        `${text.startsWith('weft1.') ? '' : ' not starting with weft1.'}); create one with 'weftctl token create'`,
+    );
+  }
+  return { id: m[1]!, secret: m[2]!, caHash: m[3]! };
+}
+
+/** The CA hash of a root certificate (PEM): SHA-256 of its SubjectPublicKeyInfo, lower-case hex. */
+export function caHashOfCertificate(pem: string): string {
+  const spki = new X509Certificate(pem).publicKey.export({ type: 'spki', format: 'der' });
+  return createHash('sha256').update(spki).digest('hex');
+}
 
 /** Default gRPC port of weftd's session server and its admin HTTP port. */
 export const DEFAULT_GRPC_PORT = 15010;

@@ -6,6 +6,9 @@ import { AdminServer } from './admin/admin-server.js';
 import { EndpointRegistry } from './registry/endpoint-registry.js';
 import { SessionServer } from './session/session-server.js';
 import { FileStore } from './store/file-store.js';
+import { CertificateIssuer } from './identity/certificate-issuer.js';
+import { JoinTokenStore } from './identity/join-token-store.js';
+import { MeshCa } from './identity/mesh-ca.js';
 
 export interface DaemonOptions {
   dataDir: string;
@@ -20,6 +23,13 @@ export interface DaemonOptions {
   maxConnectionsPerPeer?: number;
   maxStreamsPerConnection?: number;
   log?: (message: string) => void;
+  /** SPIFFE trust domain of the mesh CA (--trust-domain, default cluster.local). */
+  trustDomain?: string;
+  /** Lifetime of workload certificates in seconds (--cert-ttl, default 24 h). */
+  certTtlSeconds?: number;
+  /** The operator's CA instead of the one in <data-dir>/ca (--ca-cert, --ca-key). */
+  caCertFile?: string;
+  caKeyFile?: string;
 }
 
 export interface Daemon {
@@ -27,6 +37,8 @@ export interface Daemon {
   adminPort: number;
   store: FileStore;
   sessions: SessionServer;
+  ca: MeshCa;
+  tokens: JoinTokenStore;
   /** Stops accepting, ends sessions, and closes the store (waiting for writes in flight). */
   close(): Promise<void>;
 }
@@ -40,6 +52,16 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   // Before the data dir is touched: a start that cannot listen must not leave store files behind.
   await checkPortsFree(ports);
   const store = await FileStore.open(opts.dataDir, { warn: log });
+  let ca: MeshCa;
+  let tokens: JoinTokenStore;
+  try {
+    ca = await MeshCa.open({ dataDir: opts.dataDir, trustDomain: opts.trustDomain ?? 'cluster.local', caCertFile: opts.caCertFile, caKeyFile: opts.caKeyFile });
+    tokens = await JoinTokenStore.open(opts.dataDir);
+  } catch (e) {
+    await store.close();
+    throw e;
+  }
+  const issuer = new CertificateIssuer(ca, tokens, opts.certTtlSeconds ?? 24 * 3600);
   const registry = new EndpointRegistry(opts.endpointGraceMs);
   const config = new ConfigService(store, log);
   const sessions = new SessionServer({
@@ -52,8 +74,9 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     maxConnectionsPerPeer: opts.maxConnectionsPerPeer,
     maxStreamsPerConnection: opts.maxStreamsPerConnection,
     log,
+    identity: { ca, issuer },
   });
-  const admin = new AdminServer({ config, registry, sessions });
+  const admin = new AdminServer({ config, registry, sessions, tokens, ca });
   let grpcPort: number;
   let adminPort: number;
   try {
@@ -77,6 +100,8 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     adminPort,
     store,
     sessions,
+    ca,
+    tokens,
     close: () =>
       (closing ??= (async () => {
         await Promise.all([admin.close(), sessions.close()]);

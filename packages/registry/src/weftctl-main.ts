@@ -8,13 +8,14 @@ import { applyCommand } from './cli/commands/apply.js';
 import { deleteCommand } from './cli/commands/delete.js';
 import { getCommand } from './cli/commands/get.js';
 import { servicesCommand } from './cli/commands/services.js';
+import { tokenCommand } from './cli/commands/token.js';
 import { versionCommand } from './cli/commands/version.js';
 import { formatFlagHelp, isUsageError, parseFlags, UsageError, type FlagSpec, type ParsedFlags } from './cli/flags.js';
 import { ManifestReadError } from './cli/manifest-files.js';
 import { escapeLines, escapeText } from './cli/terminal-text.js';
 
 const DEFAULT_SERVER = 'http://127.0.0.1:15000';
-const COMMANDS: Command[] = [applyCommand, getCommand, deleteCommand, servicesCommand, versionCommand];
+const COMMANDS: Command[] = [applyCommand, getCommand, deleteCommand, servicesCommand, tokenCommand, versionCommand];
 /** Flags every command takes, before or after its name. */
 const GLOBAL_FLAGS: FlagSpec[] = [
   { name: 'server', short: 's', value: 'URL', description: 'admin API of weftd (or WEFT_SERVER)', default: DEFAULT_SERVER },

@@ -9,6 +9,7 @@ import {
   DEFAULT_MAX_STREAMS_PER_CONNECTION,
   parseDuration,
 } from '@weft/api';
+import { validateTrustDomain } from '@weft/ca';
 import { keepRunningWithoutOutput } from './cli/broken-pipe.js';
 import { formatFlagHelp, isUsageError, parseFlags, parsePortFlag, UsageError, type FlagSpec } from './cli/flags.js';
 import { startDaemon, type DaemonOptions } from './daemon.js';
@@ -25,6 +26,10 @@ const FLAGS: FlagSpec[] = [
   { name: 'max-sessions', value: 'N', description: 'sessions weftd holds at once', default: String(DEFAULT_MAX_SESSIONS) },
   { name: 'max-connections-per-peer', value: 'N', description: 'TCP connections from one address (all workloads of a host share it)', default: String(DEFAULT_MAX_CONNECTIONS_PER_PEER) },
   { name: 'max-streams-per-connection', value: 'N', description: 'session streams on one connection', default: String(DEFAULT_MAX_STREAMS_PER_CONNECTION) },
+  { name: 'trust-domain', value: 'DOMAIN', description: 'SPIFFE trust domain of the mesh CA (spiffe://DOMAIN/ns/NS/sa/SA)', default: 'cluster.local' },
+  { name: 'cert-ttl', value: 'DURATION', description: 'lifetime of workload certificates (e.g. 24h, 1h, 90s); workloads renew at half of it', default: '24h' },
+  { name: 'ca-cert', value: 'FILE', description: "the operator's CA certificate (PEM; an intermediate with its chain up to the root appended) instead of <data-dir>/ca" },
+  { name: 'ca-key', value: 'FILE', description: "the operator's CA private key (PEM, unencrypted), with --ca-cert" },
   {
     name: 'repair-store',
     description:
@@ -81,6 +86,27 @@ export function parseWeftdArgs(argv: readonly string[]): WeftdCommand {
     maxSessions: count('max-sessions', DEFAULT_MAX_SESSIONS),
     maxConnectionsPerPeer: count('max-connections-per-peer', DEFAULT_MAX_CONNECTIONS_PER_PEER),
     maxStreamsPerConnection: count('max-streams-per-connection', DEFAULT_MAX_STREAMS_PER_CONNECTION),
+    ...identityFlags(values, duration),
+  };
+}
+
+function identityFlags(values: Map<string, string[]>, duration: (name: string, fallback: string) => number): Pick<DaemonOptions, 'trustDomain' | 'certTtlSeconds' | 'caCertFile' | 'caKeyFile'> {
+  const trustDomain = values.get('trust-domain')?.[0] ?? 'cluster.local';
+  try {
+    validateTrustDomain(trustDomain);
+  } catch (e) {
+    throw new UsageError(`--trust-domain: ${(e as Error).message}`);
+  }
+  const ttlMs = duration('cert-ttl', '24h');
+  if (ttlMs < 1000 || ttlMs % 1000 !== 0) throw new UsageError(`--cert-ttl: ${ttlMs} ms is not a whole number of seconds of at least 1 (e.g. 24h, 90s)`);
+  const caCertFile = values.get('ca-cert')?.[0];
+  const caKeyFile = values.get('ca-key')?.[0];
+  if (Boolean(caCertFile) !== Boolean(caKeyFile)) throw new UsageError('--ca-cert and --ca-key go together: give both files, or neither to use the CA in --data-dir');
+  return {
+    trustDomain,
+    certTtlSeconds: ttlMs / 1000,
+    caCertFile: caCertFile ? resolve(caCertFile) : undefined,
+    caKeyFile: caKeyFile ? resolve(caKeyFile) : undefined,
   };
 }
 
@@ -133,6 +159,7 @@ export async function main(argv: readonly string[]): Promise<void> {
   process.stdout.write(
     `weftd: control plane listening on ${shown}:${daemon.grpcPort} (gRPC)\n` +
       `weftd: admin API listening on http://${shown}:${daemon.adminPort}\n` +
+      `weftd: mesh CA: ${daemon.ca.source}, trust domain ${daemon.ca.trustDomain}\n` +
       `weftd: ready (data dir ${opts.dataDir}, store revision ${daemon.store.revision})\n`,
   );
 }

@@ -23,6 +23,7 @@ import { authorizeUpgrades, authorizingListener } from './server/authorize.js';
 import { drain, endpointOf, listen, makeDrainable, type ServeOptions } from './server/serve.js';
 import { explainConnectFailure, type ConnectFailure } from './session/connect-failure.js';
 import { SessionClient } from './session/session-client.js';
+import { WorkloadIdentity, type IdentityStatus } from './identity/workload-identity.js';
 import { ErrorReporter } from './error-reporter.js';
 
 export const SDK_VERSION = '0.1.0';
@@ -34,6 +35,8 @@ export interface MeshStatus {
   lastNack: { version: string; error: string } | null;
   /** FQDN → number of endpoints in the current view, for every host weftd has listed. */
   hosts: Record<string, number>;
+  /** The workload's certificate identity (with a join token), or null without one. */
+  identity: IdentityStatus | null;
 }
 
 export interface NackEvent { version: string; error: string }
@@ -56,6 +59,8 @@ export class Mesh extends EventEmitter {
   private readonly clusters = new ClusterDirectory();
   private readonly transport = new Transport();
   private readonly session: SessionClient;
+  /** Set when the mesh has a join token: its key, certificate and trust bundle. */
+  readonly identity: WorkloadIdentity | undefined;
   private readonly handler: Handler;
   private readonly hostWaits = new Map<string, HostWait>();
   private readonly servers = new Map<http.Server, EndpointMsg>();
@@ -91,15 +96,30 @@ export class Mesh extends EventEmitter {
       {
         welcome: (w) => {
           this.sessionId = w.sessionId;
+          this.identity?.onWelcome(w);
           this.emit('connected', { sessionId: w.sessionId, serverId: w.serverId });
         },
         config: (msg) => this.applyConfig(msg),
         endpoints: (msg) => this.applyEndpoints(msg),
-        disconnected: (reason) => this.emit('disconnected', { reason }),
+        certificate: (msg) => this.identity?.onCertificate(msg),
+        disconnected: (reason) => {
+          this.identity?.onSessionEnded(reason);
+          this.emit('disconnected', { reason });
+        },
         connectFailed: (code, details) => this.onConnectFailed(code, details),
         error: (e) => this.errors.report(e),
       },
     );
+    this.identity = o.token
+      ? new WorkloadIdentity({
+          token: o.token,
+          namespace: o.namespace,
+          serviceAccount: o.serviceAccount,
+          renewFraction: o.certRenewFraction,
+          send: (req) => this.session.requestCertificate(req),
+          error: (e) => this.errors.report(e),
+        })
+      : undefined;
     this.handler = compose(this.buildPipeline(), this.transport.handler);
     const targets = new TargetParser(o.namespace);
     const checkOpen = (): void => {
@@ -128,7 +148,10 @@ export class Mesh extends EventEmitter {
     });
     this.session.start();
     const hosts = o.subscribe.map((h) => toFqdn(h, o.namespace));
-    const ready = firstConfig.then(() => Promise.all(hosts.map((h) => this.awaitHost(h, Math.max(1, deadline - Date.now())))));
+    const firstCertificate = (this.identity?.ready ?? Promise.resolve()).catch((e: Error) => {
+      throw new WeftError('CONTROL_PLANE_UNAVAILABLE', e.message);
+    });
+    const ready = Promise.all([firstCertificate, firstConfig.then(() => Promise.all(hosts.map((h) => this.awaitHost(h, Math.max(1, deadline - Date.now())))))]);
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(
@@ -168,6 +191,7 @@ export class Mesh extends EventEmitter {
       configVersion: this.config.version,
       lastNack: this.lastNack,
       hosts,
+      identity: this.identity?.status() ?? null,
     };
   }
 
@@ -216,6 +240,7 @@ export class Mesh extends EventEmitter {
     const servers = [...this.servers.keys()];
     this.servers.clear();
     await Promise.all([...servers.map((s) => drain(s, grace)), this.transport.close(grace)]);
+    this.identity?.close();
     this.session.close();
     forgetOnSignals(this);
   }

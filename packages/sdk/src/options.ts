@@ -1,5 +1,5 @@
 // createMesh options: checked once, defaults filled in, bad values rejected with the option's name.
-import { DEFAULT_GRPC_PORT, isDnsLabel } from '@weft/api';
+import { DEFAULT_GRPC_PORT, isDnsLabel, parseJoinToken, type JoinTokenParts } from '@weft/api';
 import type { OutboundTrafficPolicyMode } from './client/egress-stage.js';
 import type { FetchErrorMode } from './client/fetch-edge.js';
 import { invalidArgument } from './errors.js';
@@ -49,6 +49,14 @@ export interface MeshOptions {
    * Default `istio-system`, as Istio's meshConfig.rootNamespace.
    */
   rootNamespace?: string;
+  /**
+   * A join token (`weftctl token create`); default: env WEFT_TOKEN. With one, createMesh makes the
+   * workload's key, gets its certificate for spiffe://<trust domain>/ns/<namespace>/sa/<serviceAccount>
+   * before it resolves, and keeps it renewed. Without one the mesh has no identity (docs/security.md).
+   */
+  token?: string;
+  /** Renew the certificate when this fraction of its lifetime has passed. Default 0.5, as Istio. */
+  certRenewFraction?: number;
 }
 
 export interface ResolvedOptions {
@@ -67,6 +75,9 @@ export interface ResolvedOptions {
   fetchErrors: FetchErrorMode;
   outboundTrafficPolicy: { mode: OutboundTrafficPolicyMode };
   rootNamespace: string;
+  /** The join token, parsed (undefined: no identity). */
+  token: { text: string; parts: JoinTokenParts } | undefined;
+  certRenewFraction: number;
 }
 
 function positive(name: string, v: number | undefined, dflt: number): number {
@@ -116,7 +127,26 @@ export function resolveOptions(o: MeshOptions, env: NodeJS.ProcessEnv = process.
     fetchErrors: fetchErrorsOption(o.fetchErrors),
     outboundTrafficPolicy: { mode: outboundModeOption(o.outboundTrafficPolicy) },
     rootNamespace,
+    token: tokenOption(o.token ?? (env.WEFT_TOKEN || undefined), o.token === undefined),
+    certRenewFraction: renewFractionOption(o.certRenewFraction),
   };
+}
+
+function tokenOption(text: string | undefined, fromEnv: boolean): ResolvedOptions['token'] {
+  if (text === undefined) return undefined;
+  const source = fromEnv ? 'WEFT_TOKEN' : 'options.token';
+  if (typeof text !== 'string') throw invalidArgument(`${source} must be a string (a join token from 'weftctl token create')`);
+  try {
+    return { text: text.trim(), parts: parseJoinToken(text) };
+  } catch (e) {
+    throw invalidArgument(`${source}: ${(e as Error).message}`);
+  }
+}
+
+function renewFractionOption(v: number | undefined): number {
+  if (v === undefined) return 0.5;
+  if (typeof v !== 'number' || !(v > 0 && v < 1)) throw invalidArgument(`options.certRenewFraction must be a number between 0 and 1 (exclusive), got ${String(v)}`);
+  return v;
 }
 
 function fetchErrorsOption(v: unknown): FetchErrorMode {

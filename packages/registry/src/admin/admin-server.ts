@@ -10,6 +10,9 @@ import { toIstioShape } from '../config/resource-views.js';
 import type { EndpointRegistry } from '../registry/endpoint-registry.js';
 import type { SessionServer } from '../session/session-server.js';
 import { parseBatchBody } from './batch-body.js';
+import type { JoinTokenStore } from '../identity/join-token-store.js';
+import type { MeshCa } from '../identity/mesh-ca.js';
+import { tokenRoutes } from './token-routes.js';
 import { HttpError, isClientGoneError, readBody, sendJson, sendText } from './http-utils.js';
 import { checkNamespace, parseRequestTarget, readQuery } from './request-target.js';
 
@@ -34,6 +37,9 @@ export interface AdminServerOptions {
   config: ConfigService;
   registry: EndpointRegistry;
   sessions: SessionServer;
+  /** Join tokens and the CA whose hash they carry; without them /v1/tokens is not served. */
+  tokens?: JoinTokenStore;
+  ca?: MeshCa;
   timeouts?: Partial<AdminTimeouts>;
 }
 
@@ -121,6 +127,12 @@ export class AdminServer {
         allow('GET');
         query();
         return sendJson(res, 200, { services: this.services() });
+      case 'tokens': {
+        const { tokens, ca } = this.opts;
+        if (!tokens || !ca) break;
+        query();
+        return tokenRoutes(req, res, rest, { tokens, ca }, allow);
+      }
       case 'sessions':
         if (rest.length) break;
         allow('GET');

@@ -26,9 +26,12 @@ import {
   toFqdn,
   type EndpointsUpdateMsg,
   type HostEndpointsMsg,
+  type CertificateRequestMsg,
   type SessionRequestMsg,
 } from '@weft/api';
 import type { ConfigService } from '../config/config-service.js';
+import type { CertificateIssuer } from '../identity/certificate-issuer.js';
+import type { MeshCa } from '../identity/mesh-ca.js';
 import type { EndpointRegistry, RegistrySizes } from '../registry/endpoint-registry.js';
 import type { StoreChange } from '../store/stored-resource.js';
 import { ConfigFeed, type PreparedConfig } from './config-feed.js';
@@ -55,6 +58,8 @@ export interface SessionServerOptions {
   /** Session streams on one connection (--max-streams-per-connection). */
   maxStreamsPerConnection?: number;
   log?: (message: string) => void;
+  /** The mesh CA and who may have its certificates; without them certificate requests are refused. */
+  identity?: { ca: MeshCa; issuer: CertificateIssuer };
 }
 
 /** How much the session server holds, for tests and the memory benchmark. */
@@ -197,14 +202,16 @@ export class SessionServer {
         const w = msg.hello.workload;
         const connected = this.opts.registry.connect(w, session.id);
         if (!connected.ok) return this.refuse(session, grpc.status.ALREADY_EXISTS, connected.reason);
-        Object.assign(session, { instanceId: w.instanceId, service: w.service, namespace: w.namespace });
+        Object.assign(session, { instanceId: w.instanceId, service: w.service, namespace: w.namespace, serviceAccount: w.serviceAccount });
         clearTimeout(this.handshakeTimers.get(session));
         const conn = this.connectionOf.get(session);
         if (conn) this.guard.greeted(conn);
         session.heldForWarmup = msg.hello.resume && Date.now() < this.warmupEndsAtMs;
         session.acceptsConfigDeltas = msg.hello.acceptsConfigDeltas === true;
         session.acceptsSplitEndpoints = msg.hello.acceptsSplitEndpoints === true;
-        session.call.write(serializeResponse({ kind: 'welcome', welcome: { sessionId: session.id, serverId: this.serverId } }));
+        const ca = this.opts.identity?.ca;
+        const trust = ca ? { trustBundlePem: ca.bundlePems(), bundleVersion: ca.bundle.version, challenge: session.challenge } : {};
+        session.call.write(serializeResponse({ kind: 'welcome', welcome: { sessionId: session.id, serverId: this.serverId, ...trust } }));
         sendConfig(session, this.configFeed.full()); // a new stream always starts from the whole snapshot
         return;
       }
@@ -236,6 +243,8 @@ export class SessionServer {
         if (!session.heldForWarmup) this.sendEndpoints([session], hosts);
         return;
       }
+      case 'certificateRequest':
+        return this.issueCertificate(session, msg.certificateRequest);
       case 'ack': {
         const outcome = session.recordAck(msg.ack);
         for (const line of outcome.logs) this.log(line);
@@ -246,8 +255,33 @@ export class SessionServer {
     }
   }
 
+  /**
+   * Signs a certificate for the session's own identity once it is proved; a proof that does not hold
+   * (a bad token, one for another identity, a renewal without a valid certificate) ends the session with
+   * PERMISSION_DENIED, so a workload never goes on as an identity it did not prove.
+   */
+  private issueCertificate(session: Session, req: CertificateRequestMsg): void {
+    const issuer = this.opts.identity?.issuer;
+    if (!issuer) return this.refuse(session, grpc.status.UNIMPLEMENTED, 'this weftd has no CA; certificate requests are not served');
+    issuer
+      .issue({ namespace: session.namespace, serviceAccount: session.serviceAccount, challenge: session.challenge }, req)
+      .then((outcome) => {
+        if (session.closed) return;
+        if (!outcome.ok) {
+          this.log(`session ${session.id} (${session.serviceAccount}.${session.namespace}): certificate refused: ${outcome.message}`);
+          return this.refuse(session, outcome.kind === 'denied' ? grpc.status.PERMISSION_DENIED : grpc.status.INVALID_ARGUMENT, outcome.message);
+        }
+        session.provenSpiffeId = outcome.certificate.spiffeId;
+        session.call.write(serializeResponse({ kind: 'certificate', certificate: outcome.certificate }));
+      })
+      .catch((e: unknown) => {
+        this.log(`session ${session.id}: signing a certificate failed: ${(e as Error).message}`);
+        if (!session.closed) this.refuse(session, grpc.status.INTERNAL, `weftd could not sign the certificate: ${(e as Error).message}`);
+      });
+  }
+
   private orderProblem(session: Session, msg: SessionRequestMsg): string | undefined {
-    if (!session.helloReceived && msg.kind !== 'hello') return `the first message of a session must be hello, got ${msg.kind ?? 'a message that sets none of hello, register, subscribe, ack'}`;
+    if (!session.helloReceived && msg.kind !== 'hello') return `the first message of a session must be hello, got ${msg.kind ?? 'a message that sets none of hello, register, subscribe, ack, certificate_request'}`;
     if (session.helloReceived && msg.kind === 'hello') return 'hello was already received on this session';
     return undefined;
   }

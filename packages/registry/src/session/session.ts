@@ -1,5 +1,6 @@
 // The state weftd keeps per Session stream: who is on the other end, what it subscribed to, and
 // what was sent, ACKed and NACKed for each update type.
+import { randomBytes } from 'node:crypto';
 import type * as grpc from '@grpc/grpc-js';
 import { MAX_NACK_ERROR_LENGTH, type AckMsg, type SessionRequestMsg, type SessionResponseMsg, type UpdateType } from '@weft/api';
 import { NackLog } from './nack-log.js';
@@ -55,6 +56,11 @@ export class Session {
   instanceId = '';
   service = '';
   namespace = '';
+  serviceAccount = '';
+  /** Random per session, sent in the Welcome: what a certificate renewal's proof signs. */
+  readonly challenge = randomBytes(24).toString('base64url');
+  /** The SPIFFE ID this session proved (join token or current certificate), once it has. */
+  provenSpiffeId = '';
   readonly subscriptions = new Set<string>();
   /** Resumed during weftd's warmup: endpoint updates wait until the registry has settled. */
   heldForWarmup = false;

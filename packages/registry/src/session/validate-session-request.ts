@@ -19,6 +19,11 @@ import {
   MAX_SUBSCRIPTIONS_PER_SESSION,
   MAX_WORKLOAD_NAME_LENGTH,
   toFqdn,
+  MAX_CHAIN_PEM_BYTES,
+  MAX_JOIN_TOKEN_LENGTH,
+  MAX_PROOF_BYTES,
+  MAX_REQUEST_CSR_PEM_BYTES,
+  type CertificateRequestMsg,
   type SessionRequestMsg,
   type WorkloadMsg,
 } from '@weft/api';
@@ -89,9 +94,23 @@ export function sessionRequestProblem(msg: SessionRequestMsg, namespace = 'defau
       if (!msg.ack.nonce) return invalid('ack.nonce must not be empty');
       return undefined;
     }
+    case 'certificateRequest':
+      return certificateRequestProblem(msg.certificateRequest);
     default:
-      return invalid('the message sets none of hello, register, subscribe, ack');
+      return invalid('the message sets none of hello, register, subscribe, ack, certificate_request');
   }
+}
+
+function certificateRequestProblem(r: CertificateRequestMsg): SessionRequestProblem | undefined {
+  const bytes = (text: string) => Buffer.byteLength(text);
+  if (bytes(r.csrPem) > MAX_REQUEST_CSR_PEM_BYTES) return limit(`certificate_request.csr_pem is ${bytes(r.csrPem)} bytes; at most ${MAX_REQUEST_CSR_PEM_BYTES} (MAX_REQUEST_CSR_PEM_BYTES)`);
+  if (r.token.length > MAX_JOIN_TOKEN_LENGTH) return limit(`certificate_request.token is ${r.token.length} characters; at most ${MAX_JOIN_TOKEN_LENGTH} (MAX_JOIN_TOKEN_LENGTH)`);
+  if (bytes(r.currentChainPem) > MAX_CHAIN_PEM_BYTES) return limit(`certificate_request.current_chain_pem is ${bytes(r.currentChainPem)} bytes; at most ${MAX_CHAIN_PEM_BYTES} (MAX_CHAIN_PEM_BYTES)`);
+  if (r.proof.length > MAX_PROOF_BYTES) return limit(`certificate_request.proof is ${r.proof.length} bytes; at most ${MAX_PROOF_BYTES} (MAX_PROOF_BYTES)`);
+  if (r.requestId.length > MAX_REQUEST_ID_LENGTH) return limit(`certificate_request.request_id is ${r.requestId.length} characters; at most ${MAX_REQUEST_ID_LENGTH} (MAX_REQUEST_ID_LENGTH)`);
+  if (!r.csrPem) return invalid('certificate_request.csr_pem must not be empty');
+  if (r.token && (r.currentChainPem || r.proof.length > 0)) return invalid('certificate_request sets both token and current_chain_pem/proof; a request is proved by one of them');
+  return undefined;
 }
 
 function workloadProblem(w: WorkloadMsg): SessionRequestProblem | undefined {

@@ -14,6 +14,8 @@ import {
   MAX_SERVER_MESSAGE_BYTES,
   MAX_SUBSCRIPTIONS_PER_SESSION,
   SUBSCRIBE_BATCH_HOSTS,
+  type CertificateMsg,
+  type CertificateRequestMsg,
   type ConfigUpdateMsg,
   type EndpointMsg,
   type EndpointsUpdateMsg,
@@ -29,6 +31,8 @@ import { UnrefChannelCredentials } from './unref-credentials.js';
 
 export interface SessionHandlers {
   welcome(msg: WelcomeMsg): void;
+  /** A certificate weftd signed (answer to requestCertificate). */
+  certificate?(msg: CertificateMsg): void;
   config(msg: ConfigUpdateMsg): void;
   endpoints(msg: EndpointsUpdateMsg): void;
   disconnected(reason: string): void;
@@ -52,7 +56,8 @@ type SessionRequestWire =
   | { hello: { workload: WorkloadMsg; sdkVersion: string; resume: boolean; acceptsConfigDeltas: boolean; acceptsSplitEndpoints: boolean } }
   | { register: { endpoints: EndpointMsg[]; requestId?: string; confirmTimeoutMs?: number } }
   | { subscribe: { hosts: string[] } }
-  | { ack: { type: UpdateType; version: string; nonce: string; error: string } };
+  | { ack: { type: UpdateType; version: string; nonce: string; error: string } }
+  | { certificateRequest: CertificateRequestMsg };
 
 type SessionCall = grpc.ClientDuplexStream<SessionRequestWire, SessionResponseMsg>;
 type SessionStub = grpc.Client & { Session(options?: grpc.CallOptions): SessionCall };
@@ -155,6 +160,14 @@ export class SessionClient {
     return added;
   }
 
+  /** Sends a certificate request on the current session; false when there is none (nothing is queued). */
+  requestCertificate(req: CertificateRequestMsg): boolean {
+    const call = this.call;
+    if (!call || !this.welcomed) return false;
+    call.write({ certificateRequest: req });
+    return true;
+  }
+
   isSubscribed(host: string): boolean {
     return this.hosts.has(host);
   }
@@ -220,6 +233,9 @@ export class SessionClient {
           if (whole) this.handlers.endpoints(whole);
           return;
         }
+        case 'certificate':
+          this.handlers.certificate?.(msg.certificate);
+          return;
         case 'registered': {
           const resolve = this.confirmations.get(msg.registered.requestId);
           this.confirmations.delete(msg.registered.requestId);
