@@ -90,7 +90,7 @@ export class CertificateIssuer {
       return { ok: false, kind: 'invalid', message: `certificate_request.current_chain_pem: not PEM certificates (${(e as Error).message})` };
     }
     const peer = verifyPeer(chain, this.ca.bundle, { expectedId: expected, now });
-    if (!peer.ok) return { ok: false, kind: 'denied', message: `certificate_request.current_chain_pem: ${peer.message} (${peer.reason}); renew before the certificate expires, or enrol again with a join token` };
+    if (!peer.ok) return { ok: false, kind: 'denied', message: `certificate_request.current_chain_pem: ${peer.message.replace(/\n/g, ', ')} (${peer.reason}); renew before the certificate expires, or enrol again with a join token` };
     const signed = verify('sha256', renewalProofPayload(session.challenge, req.csrPem), chain[0]!.publicKey, Buffer.from(req.proof));
     if (!signed) return { ok: false, kind: 'denied', message: "certificate_request.proof: not a signature by the current certificate's key over this session's challenge" };
     return { ok: true };

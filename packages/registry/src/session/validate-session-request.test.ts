@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { MAX_ENDPOINTS_PER_SESSION, MAX_INSTANCE_ID_LENGTH, MAX_LABELS, MAX_SUBSCRIPTIONS_PER_SESSION, type SessionRequestMsg } from '@weft/api';
+import { MAX_CHAIN_PEM_BYTES, MAX_ENDPOINTS_PER_SESSION, MAX_JOIN_TOKEN_LENGTH, MAX_PROOF_BYTES, MAX_REQUEST_CSR_PEM_BYTES, MAX_INSTANCE_ID_LENGTH, MAX_LABELS, MAX_SUBSCRIPTIONS_PER_SESSION, type SessionRequestMsg } from '@weft/api';
 import { sessionRequestProblem } from './validate-session-request.js';
 
 const hello = (over: Record<string, unknown> = {}): SessionRequestMsg => ({
@@ -73,5 +73,21 @@ describe('sessionRequestProblem', () => {
     // A short name of 63 resolves in the namespace: 63 + 1 + 63 + 18 fits; a namespace-qualified long name may not.
     expect(message(subscribe(['s'.repeat(63) + '.' + 'n'.repeat(63) + '.' + 'x'.repeat(63) + '.' + 'y'.repeat(50)]), 'ns')).to.equal(undefined);
     expect(message(subscribe(['s'.repeat(63) + '.' + 'n'.repeat(63)]), 'ns')).to.equal(undefined);
+  });
+
+  it('bounds a certificate request and wants exactly one proof', () => {
+    const cert = (over: Record<string, unknown>): SessionRequestMsg => ({
+      kind: 'certificateRequest',
+      certificateRequest: { requestId: 'c1', csrPem: 'csr', token: '', currentChainPem: '', proof: Buffer.alloc(0), ...over },
+    });
+    expect(sessionRequestProblem(cert({ token: 't' }))).to.equal(undefined);
+    expect(sessionRequestProblem(cert({ currentChainPem: 'c', proof: Buffer.alloc(64) }))).to.equal(undefined);
+    expect(sessionRequestProblem(cert({ csrPem: 'x'.repeat(MAX_REQUEST_CSR_PEM_BYTES + 1) }))).to.deep.include({ kind: 'limit' });
+    expect(message(cert({ csrPem: 'x'.repeat(MAX_REQUEST_CSR_PEM_BYTES + 1) }))).to.contain('MAX_REQUEST_CSR_PEM_BYTES');
+    expect(message(cert({ token: 't'.repeat(MAX_JOIN_TOKEN_LENGTH + 1) }))).to.contain('MAX_JOIN_TOKEN_LENGTH');
+    expect(message(cert({ currentChainPem: 'c'.repeat(MAX_CHAIN_PEM_BYTES + 1) }))).to.contain('MAX_CHAIN_PEM_BYTES');
+    expect(message(cert({ proof: Buffer.alloc(MAX_PROOF_BYTES + 1) }))).to.contain('MAX_PROOF_BYTES');
+    expect(message(cert({ csrPem: '' }))).to.match(/csr_pem must not be empty/);
+    expect(message(cert({ token: 't', currentChainPem: 'c' }))).to.match(/both token and current_chain_pem/);
   });
 });
