@@ -12,6 +12,7 @@ import { createMesh } from '@weft/sdk';
 import { applyYaml, closedLoop, percentile, sleep, startDaemon, stopChild, type Daemon, type LoadResult } from './util.js';
 import { benchSubscribeHeap } from './subscribe-heap.js';
 import { benchCaSign } from './ca-sign.js';
+import { benchFirstCert } from './ca-first-cert.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -209,6 +210,7 @@ const daemon = await startDaemon();
 try {
   if (!args.only || args.only === 'fetch') await benchFetch(daemon);
   if (!args.only || args.only === 'push') await benchPush(daemon);
+  if (!args.only || args.only === 'ca') Object.assign(results, await benchFirstCert(daemon));
 } finally {
   await daemon.stop();
 }
