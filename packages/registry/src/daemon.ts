@@ -1,6 +1,10 @@
 // weftd as a library: opens the store, starts the session server and the admin API, and stops them
 // in the right order. weftd-main.ts wraps it with flags and signals; benchmarks may embed it.
+import { existsSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
+import { join } from 'node:path';
+import { TRUST_BUNDLE_FILE } from '@weft/ca';
 import { ConfigService } from './config/config-service.js';
 import { AdminServer } from './admin/admin-server.js';
 import { EndpointRegistry } from './registry/endpoint-registry.js';
@@ -52,6 +56,8 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   // Before the data dir is touched: a start that cannot listen must not leave store files behind.
   await checkPortsFree(ports);
   const store = await FileStore.open(opts.dataDir, { warn: log });
+  const caDir = join(opts.dataDir, 'ca');
+  const caIsNew = !opts.caCertFile && !existsSync(join(caDir, TRUST_BUNDLE_FILE));
   let ca: MeshCa;
   let tokens: JoinTokenStore;
   try {
@@ -91,6 +97,8 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     await sessions.close(0);
     await admin.close();
     registry.close();
+    // A root made by this failed first start is no one's yet: leave the data dir as it was found.
+    if (caIsNew && store.revision === 0) await rm(caDir, { recursive: true, force: true });
     await store.closeAndDiscardIfNew();
     throw e;
   }
