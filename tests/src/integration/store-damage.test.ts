@@ -44,7 +44,15 @@ function recordOffsets(log: Buffer): number[] {
   return out;
 }
 
-const snapshotOf = (dir: string) => Object.fromEntries(readdirSync(dir).map((f) => [f, readFileSync(join(dir, f)).toString('base64')]));
+/** Every file under `dir` (the CA's folder included) with its bytes, to show that nothing changed. */
+const snapshotOf = (dir: string): Record<string, string> =>
+  Object.fromEntries(
+    readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+      e.isDirectory()
+        ? Object.entries(snapshotOf(join(dir, e.name))).map(([f, bytes]) => [join(e.name, f), bytes])
+        : [[e.name, readFileSync(join(dir, e.name)).toString('base64')]],
+    ),
+  );
 
 describe('store damage: weftd refuses, names the file, changes nothing; --repair-store recovers', () => {
   let dataDir: string;
