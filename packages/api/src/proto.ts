@@ -30,6 +30,8 @@ export interface EndpointMsg {
   port: number;
   protocol: string;
   servicePort: number;
+  /** Accepts mTLS (the workload holds a certificate); false or absent: plaintext only. */
+  mtls?: boolean;
 }
 
 export interface WorkloadMsg {

@@ -3,6 +3,8 @@ export { createMesh, Mesh, SDK_VERSION } from './mesh.js';
 export type { MeshStatus, NackEvent, EndpointsEvent } from './mesh.js';
 export type { MeshOptions } from './options.js';
 export type { ServeOptions } from './server/serve.js';
+export type { PeerIdentity } from './server/peer-identity.js';
+export type { InboundRefusal, InboundMtlsMode } from './server/inbound-mtls.js';
 export { WeftError, isWeftError, isWeftErrorCode } from './errors.js';
 export type { WeftErrorCode, EnvoyLocalReply } from './errors.js';
 export { registerBalancer, getBalancer } from './balancer/index.js';

@@ -21,6 +21,9 @@ import { WeftError } from './errors.js';
 import { resolveOptions, type MeshOptions, type ResolvedOptions } from './options.js';
 import { authorizeUpgrades, authorizingListener } from './server/authorize.js';
 import { drain, endpointOf, listen, makeDrainable, type ServeOptions } from './server/serve.js';
+import { acceptMtls, type InboundMtlsMode } from './server/inbound-mtls.js';
+import { peerOf, type PeerIdentity } from './server/peer-identity.js';
+import { RefusalLog } from './server/refusal-log.js';
 import { explainConnectFailure, type ConnectFailure } from './session/connect-failure.js';
 import { SessionClient } from './session/session-client.js';
 import { WorkloadIdentity, type IdentityStatus } from './identity/workload-identity.js';
@@ -57,7 +60,10 @@ export class Mesh extends EventEmitter {
   private config: CompiledConfig = EMPTY_CONFIG;
   private readonly configReceiver: ConfigReceiver;
   private readonly clusters = new ClusterDirectory();
-  private readonly transport = new Transport();
+  private readonly transport = new Transport({
+    tls: () => this.identity?.tls() ?? null,
+    identityRefused: (e) => this.errors.report(e),
+  });
   private readonly session: SessionClient;
   /** Set when the mesh has a join token: its key, certificate and trust bundle. */
   readonly identity: WorkloadIdentity | undefined;
@@ -65,6 +71,7 @@ export class Mesh extends EventEmitter {
   private readonly hostWaits = new Map<string, HostWait>();
   private readonly servers = new Map<http.Server, EndpointMsg>();
   private readonly errors: ErrorReporter;
+  private readonly refusals = new RefusalLog(this);
   private sessionId = '';
   private lastNack: NackEvent | null = null;
   private configReceived = false;
@@ -204,13 +211,31 @@ export class Mesh extends EventEmitter {
     const server = http.createServer(authorizingListener(listener, () => this.config.authorization));
     authorizeUpgrades(server, () => this.config.authorization);
     makeDrainable(server);
+    acceptMtls(server, {
+      material: () => this.identity?.tls() ?? null,
+      mode: (port) => this.inboundMtlsMode(port),
+      refused: (r) => this.refusals.refused(r),
+    });
     const addr = await listen(server, opts);
-    this.servers.set(server, endpointOf(addr, opts));
+    this.servers.set(server, endpointOf(addr, opts, this.identity !== undefined));
     server.once('close', () => {
       if (this.servers.delete(server) && !this.closing) this.registerServers();
     });
     await this.registerServers();
     return server;
+  }
+
+  /**
+   * The verified identity of the caller of an inbound request (its client certificate), or null when it
+   * came in plaintext.
+   */
+  peer(req: http.IncomingMessage): PeerIdentity | null {
+    return peerOf(req);
+  }
+
+  /** PeerAuthentication's mode for a port this workload listens on; PERMISSIVE (Istio's default) without one. */
+  private inboundMtlsMode(_port: number): InboundMtlsMode {
+    return 'PERMISSIVE';
   }
 
   /** Deregisters, then drains: stop accepting, wait for in-flight requests, close pools, end the session. */

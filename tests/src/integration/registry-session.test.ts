@@ -178,7 +178,7 @@ describe('registry: session protocol', () => {
     const instance = lastView(caller, REVIEWS)![0]!;
     expect(instance).to.deep.include({ instanceId: 'reviews-1', workloadName: 'reviews-w', serviceAccount: 'sa' });
     expect(instance.labels).to.deep.equal({ version: 'v2', app: 'reviews' });
-    expect(instance.endpoint).to.deep.equal({ address: '127.0.0.1', port: 4242, protocol: 'http', servicePort: 9080 });
+    expect(instance.endpoint).to.deep.equal({ address: '127.0.0.1', port: 4242, protocol: 'http', servicePort: 9080, mtls: false });
 
     const services = (await (await fetch(`${weftd.adminUrl}/v1/services`)).json()) as { services: { host: string; instances: { instanceId: string; connected: boolean }[] }[] };
     const reviews = services.services.find((s) => s.host === REVIEWS)!;

@@ -104,7 +104,7 @@ export class EndpointRegistry {
   register(instanceId: string, sessionId: string, endpoints: EndpointMsg[]): void {
     const record = this.workloads.get(instanceId);
     if (!record || record.sessionId !== sessionId) return;
-    record.endpoints = endpoints.map((e) => ({ address: e.address, port: e.port, protocol: e.protocol, servicePort: e.servicePort }));
+    record.endpoints = endpoints.map((e) => ({ address: e.address, port: e.port, protocol: e.protocol, servicePort: e.servicePort, mtls: e.mtls === true }));
     record.registeredAtMs = Date.now();
     this.changed(record.host);
   }

@@ -13,6 +13,10 @@ export interface Endpoint {
   readonly instanceId: string;
   readonly workloadName: string;
   readonly serviceAccount: string;
+  /** The namespace of the service it serves; with serviceAccount, the identity it must prove over mTLS. */
+  readonly namespace?: string;
+  /** It accepts mTLS (its workload holds a certificate): callers with an identity use it. */
+  readonly mtls?: boolean;
   readonly labels: Readonly<Record<string, string>>;
   /** Requests sent to it whose response body has not ended yet (LEAST_REQUEST reads it). */
   outstanding: number;

@@ -2,7 +2,7 @@
 // port): the endpoints of the host that carry the subset's labels and serve that port, behind the
 // Picker of the balancer the DestinationRule names. Clusters are made on first use and rebuilt only
 // when the endpoints of their host or the config change; a request just looks its cluster up.
-import type { InstanceMsg } from '@weft/api';
+import { parseFqdn, type InstanceMsg } from '@weft/api';
 import { DEFAULT_BALANCER, EMPTY_PICKER, getBalancer, type Picker } from '../balancer/index.js';
 import { originOf, type Endpoint } from '../balancer/endpoint.js';
 import { EMPTY_CONFIG, type CompiledConfig } from '../config/compiled.js';
@@ -99,12 +99,13 @@ export class ClusterDirectory {
     const view = this.view(host);
     const previous = new Map(view.endpoints.map((e) => [endpointKey(e.instanceId, e.origin), e]));
     const next: Endpoint[] = [];
+    const namespace = parseFqdn(host)?.namespace ?? '';
     for (const inst of instances) {
       const ep = inst.endpoint;
       if (!ep || !ep.address || !ep.port) continue;
       const origin = originOf(ep.address, ep.port);
       const kept = previous.get(endpointKey(inst.instanceId, origin));
-      if (kept && sameLabels(kept.labels, inst.labels) && kept.servicePort === ep.servicePort) {
+      if (kept && sameLabels(kept.labels, inst.labels) && kept.servicePort === ep.servicePort && kept.mtls === (ep.mtls === true) && kept.serviceAccount === inst.serviceAccount) {
         next.push(kept);
         previous.delete(endpointKey(inst.instanceId, origin));
         continue;
@@ -118,6 +119,8 @@ export class ClusterDirectory {
         instanceId: inst.instanceId,
         workloadName: inst.workloadName,
         serviceAccount: inst.serviceAccount,
+        namespace,
+        mtls: ep.mtls === true,
         labels: Object.freeze({ ...inst.labels }),
         outstanding: kept?.outstanding ?? 0,
       });

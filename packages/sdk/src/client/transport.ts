@@ -1,12 +1,16 @@
-// Transport: the terminal Handler. One undici Pool per endpoint origin, kept alive and reused across
-// requests; `pool.request()` (the dispatcher API, not fetch) keeps the per-request cost low. Mesh
+// Transport: the terminal Handler. One undici Pool per endpoint origin (per origin and certificate
+// generation when the call goes over mTLS: after a renewal, new connections present the new
+// certificate while the old pool finishes what it carries), kept alive and reused across requests; `pool.request()` (the dispatcher API, not fetch) keeps the per-request cost low. Mesh
 // endpoints' pools live while the endpoint is in a view (retain); external origins' pools are a
 // separate bounded set (external-pools.ts).
 // Connection-level failures become WeftErrors with Envoy's flags (UF: could not connect, including a
 // failed TLS handshake or certificate check; UR: reset).
 import { Pool } from 'undici';
 import { WeftError } from '../errors.js';
+import type { TlsMaterial } from '../identity/tls-material.js';
 import { ExternalPools } from './external-pools.js';
+import { mtlsConnectOptions, PEER_IDENTITY_ERROR, speaksMtls } from './mtls-connect.js';
+import type { Endpoint } from '../balancer/endpoint.js';
 import type { Handler, OutboundRequest, OutboundResponse } from './pipeline.js';
 
 const CONNECT_ERRORS = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT']);
@@ -21,10 +25,21 @@ const CERTIFICATE_ERRORS = new Set([
 export interface TransportOptions {
   /** Keep-alive connections per origin. */
   connections?: number;
+  /** The caller's TLS material; null (or absent) without an identity: every call is plaintext. */
+  tls?: () => TlsMaterial | null;
+  /** A server that failed the identity check (logged: it is an impersonation or a misregistration). */
+  identityRefused?: (e: Error) => void;
+}
+
+interface MeshPool {
+  /** The endpoint's origin (`http://address:port`), what retain() is told about. */
+  origin: string;
+  pool: Pool;
 }
 
 export class Transport {
-  private readonly pools = new Map<string, Pool>();
+  /** Keyed by origin (plaintext) or `origin generation` (mTLS). */
+  private readonly pools = new Map<string, MeshPool>();
   private readonly external: ExternalPools;
   private closed = false;
 
@@ -33,12 +48,17 @@ export class Transport {
   }
 
   readonly handler: Handler = async (req) => {
-    const origin = req.endpoint!.origin;
+    const endpoint = req.endpoint!;
     let pool: Pool;
     if (req.external) {
       if (this.closed) throw new WeftError('MESH_CLOSED', 'the mesh is closed');
-      pool = this.external.get(origin);
-    } else pool = this.pools.get(origin) ?? this.open(origin);
+      pool = this.external.get(endpoint.origin);
+    } else {
+      const material = this.options.tls?.() ?? null;
+      const mtls = speaksMtls(endpoint, material);
+      const key = mtls ? `${endpoint.origin} ${material.generation}` : endpoint.origin;
+      pool = this.pools.get(key)?.pool ?? this.open(key, endpoint, mtls ? material : null);
+    }
     try {
       return (await pool.request({
         path: req.target.path,
@@ -48,15 +68,17 @@ export class Transport {
         signal: req.signal,
       })) as unknown as OutboundResponse;
     } catch (e) {
-      throw mapError(e, req);
+      const mapped = mapError(e, req);
+      if (isIdentityRefusal(e)) this.options.identityRefused?.(mapped as Error);
+      throw mapped;
     }
   };
 
   /** Closes the pools of origins that left every view (in-flight requests finish first). */
   retain(liveOrigins: ReadonlySet<string>): void {
-    for (const [origin, pool] of this.pools) {
+    for (const [key, { origin, pool }] of this.pools) {
       if (!liveOrigins.has(origin)) {
-        this.pools.delete(origin);
+        this.pools.delete(key);
         pool.close().catch(() => undefined);
       }
     }
@@ -65,7 +87,7 @@ export class Transport {
   /** Graceful close: waits up to `graceMs` for in-flight requests, then destroys what is left. */
   async close(graceMs: number): Promise<void> {
     this.closed = true;
-    const pools = [...this.pools.values(), ...this.external.takeAll()];
+    const pools = [...[...this.pools.values()].map((p) => p.pool), ...this.external.takeAll()];
     this.pools.clear();
     await Promise.all(
       pools.map(async (pool) => {
@@ -78,18 +100,38 @@ export class Transport {
     );
   }
 
-  private open(origin: string): Pool {
+  private open(key: string, endpoint: Endpoint, material: TlsMaterial | null): Pool {
     if (this.closed) throw new WeftError('MESH_CLOSED', 'the mesh is closed');
-    const pool = new Pool(origin, { connections: this.options.connections ?? null, pipelining: 1 });
-    this.pools.set(origin, pool);
+    const origin = endpoint.origin;
+    const base = { connections: this.options.connections ?? null, pipelining: 1 };
+    const pool = material
+      ? new Pool(`https${origin.slice('http'.length)}`, { ...base, connect: mtlsConnectOptions(endpoint, material) })
+      : new Pool(origin, base);
+    if (material) {
+      // The pools of older certificates take no new request: they close once what they carry is done.
+      for (const [k, p] of this.pools) {
+        if (p.origin === origin && k !== origin) {
+          this.pools.delete(k);
+          p.pool.close().catch(() => undefined);
+        }
+      }
+    }
+    this.pools.set(key, { origin, pool });
     return pool;
   }
+}
+
+function isIdentityRefusal(e: unknown): boolean {
+  return (e as { code?: unknown } | null)?.code === PEER_IDENTITY_ERROR;
 }
 
 function mapError(e: unknown, req: OutboundRequest): unknown {
   const code = (e as { code?: unknown } | null)?.code;
   if (typeof code !== 'string') return e; // DOMException's code is a number
   const where = `${req.route?.host ?? req.target.host} at ${req.endpoint!.origin}`;
+  if (code === PEER_IDENTITY_ERROR) {
+    return new WeftError('UPSTREAM_CONNECT_FAILURE', `upstream connect error for ${where}: mTLS: ${(e as Error).message}`, { cause: e });
+  }
   if (CONNECT_ERRORS.has(code)) {
     return new WeftError('UPSTREAM_CONNECT_FAILURE', `upstream connect error for ${where}: ${code}`, { cause: e });
   }

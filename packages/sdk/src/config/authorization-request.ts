@@ -18,8 +18,8 @@ export interface AuthorizationRequest {
   readonly sourceIp: Uint8Array | undefined;
   readonly headers: IncomingHttpHeaders;
   /**
-   * The caller's verified identity `<trust domain>/ns/<ns>/sa/<sa>` and namespace. Undefined for a
-   * plaintext request: Weft has no mTLS yet, so every request is plaintext today.
+   * The caller's verified identity `<trust domain>/ns/<ns>/sa/<sa>` and namespace, from its client
+   * certificate. Undefined for a plaintext request.
    */
   readonly principal: string | undefined;
   readonly namespace: string | undefined;

@@ -6,6 +6,7 @@
 import { sign } from 'node:crypto';
 import { renewalProofPayload, type CertificateMsg, type CertificateRequestMsg, type JoinTokenParts, type WelcomeMsg } from '@weft/api';
 import { createWorkloadKey, type WorkloadKey } from '@weft/ca';
+import { buildTlsMaterial, type TlsMaterial } from './tls-material.js';
 import { bundleHasCaHash, chainProblem } from './trust-check.js';
 
 export interface IdentityStatus {
@@ -46,6 +47,8 @@ export class WorkloadIdentity {
   private renewTimer: NodeJS.Timeout | undefined;
   private counter = 0;
   private closed = false;
+  private material: TlsMaterial | null = null;
+  private generation = 0;
   private readonly first: { promise: Promise<void>; resolve(): void; reject(e: Error): void };
 
   constructor(private readonly opts: WorkloadIdentityOptions) {
@@ -72,6 +75,12 @@ export class WorkloadIdentity {
     return { keyPem: this.held.key.privateKeyPem, chainPem: this.held.chainPem, bundlePem: this.bundle.pems.join('') };
   }
 
+  /** The data plane's TLS material, the same object until the certificate or the bundle changes. */
+  tls(): TlsMaterial | null {
+    if (!this.held || !this.bundle) return null;
+    return (this.material ??= buildTlsMaterial(++this.generation, this.held.key.privateKeyPem, this.held.chainPem, this.bundle.pems, this.held.spiffeId));
+  }
+
   onWelcome(w: WelcomeMsg): void {
     if (this.closed) return;
     this.challenge = w.challenge ?? '';
@@ -92,7 +101,10 @@ export class WorkloadIdentity {
     // A restarted weftd: the bundle it sends must still vouch for the certificate held.
     const problem = chainProblem(this.held.chainPem, pems, this.held.spiffeId);
     if (problem) this.opts.error(new Error(`weftd's trust bundle (version ${w.bundleVersion}) does not verify this workload's certificate: ${problem}; keeping the bundle held`));
-    else this.bundle = { pems, version: w.bundleVersion ?? 0 };
+    else {
+      if (pems.join('') !== this.bundle?.pems.join('')) this.material = null;
+      this.bundle = { pems, version: w.bundleVersion ?? 0 };
+    }
     if (Date.now() >= this.renewAt()) this.renew();
   }
 
@@ -110,6 +122,7 @@ export class WorkloadIdentity {
     }
     this.held = { key: pending.key, chainPem: msg.chainPem, spiffeId: msg.spiffeId, receivedAt: Date.now(), notAfter: new Date(msg.expiresMs) };
     this.bundle = { pems: msg.trustBundlePem, version: msg.bundleVersion };
+    this.material = null;
     this.scheduleRenewal();
     this.first.resolve();
   }

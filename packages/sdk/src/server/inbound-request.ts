@@ -6,6 +6,7 @@ import type { Socket } from 'node:net';
 import { parseIp } from '@weft/api';
 import type { AuthorizationRequest } from '../config/authorization-request.js';
 import { needsNormalization, normalizePath } from './normalize-path.js';
+import { peerOf } from './peer-identity.js';
 
 const addressBySocket = new WeakMap<Socket, Uint8Array | null>();
 
@@ -83,13 +84,13 @@ export class InboundRequest implements AuthorizationRequest {
     return this.req.headers;
   }
 
-  /** No mTLS yet: no request carries a verified identity. */
+  /** The client certificate's identity on an mTLS connection; undefined on a plaintext one. */
   get principal(): string | undefined {
-    return undefined;
+    return peerOf(this.req)?.principal;
   }
 
   get namespace(): string | undefined {
-    return undefined;
+    return peerOf(this.req)?.namespace;
   }
 }
 

@@ -1,10 +1,11 @@
-// The server side: a plain node:http server whose listening address the mesh registers with weftd.
-// AuthorizationPolicy wraps the listener (authorize.ts); mTLS termination and inbound telemetry will
-// wrap it here too.
+// The server side: a node:http server whose listening address the mesh registers with weftd.
+// AuthorizationPolicy wraps the listener (authorize.ts); mTLS is terminated in front of it
+// (inbound-mtls.ts); inbound telemetry will wrap it here too.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { EndpointMsg } from '@weft/api';
 import { invalidArgument } from '../errors.js';
+import { destroyUndecided } from './inbound-mtls.js';
 
 export interface ServeOptions {
   /** Default 0 (any free port). */
@@ -34,14 +35,18 @@ export async function listen(server: http.Server, opts: ServeOptions): Promise<A
   return server.address() as AddressInfo;
 }
 
-/** What weftd is told about a listening server; wildcard addresses register as loopback. */
-export function endpointOf(addr: AddressInfo, opts: ServeOptions): EndpointMsg {
+/**
+ * What weftd is told about a listening server; wildcard addresses register as loopback. `mtls`: it
+ * accepts mTLS (the workload holds a certificate), so callers with an identity use it (auto-mTLS).
+ */
+export function endpointOf(addr: AddressInfo, opts: ServeOptions, mtls: boolean): EndpointMsg {
   const wildcard = addr.address === '0.0.0.0' || addr.address === '::';
   return {
     address: opts.advertiseAddress ?? (wildcard ? '127.0.0.1' : addr.address),
     port: addr.port,
     protocol: 'http',
     servicePort: opts.servicePort ?? 0,
+    mtls,
   };
 }
 
@@ -86,6 +91,7 @@ export async function drain(server: http.Server, graceMs: number): Promise<void>
   }
   if (!server.listening) {
     server.closeAllConnections();
+    destroyUndecided(server);
     return;
   }
   const closed = new Promise<void>((resolve) => server.close(() => resolve()));
@@ -98,6 +104,7 @@ export async function drain(server: http.Server, graceMs: number): Promise<void>
   clearTimeout(timer);
   if (result === 'timeout') {
     server.closeAllConnections();
+    destroyUndecided(server);
     await closed;
   }
 }
