@@ -25,6 +25,8 @@ export function buildTlsMaterial(generation: number, keyPem: string, chainPem: s
   let bundle = TrustBundle.create(trustDomain, roots[0]!);
   for (const root of roots.slice(1)) bundle = bundle.rotateTo(root);
   const bundlePem = bundlePems.join('');
-  const serverContext = tls.createSecureContext({ key: keyPem, cert: chainPem, ca: bundlePem, minVersion: 'TLSv1.2' });
+  // A session id context is what OpenSSL requires before it resumes a session whose client presented a
+  // certificate (tls.Server sets one itself; a TLSSocket made by hand gets it from its context).
+  const serverContext = tls.createSecureContext({ key: keyPem, cert: chainPem, ca: bundlePem, minVersion: 'TLSv1.2', sessionIdContext: 'weft-mtls' });
   return Object.freeze({ generation, keyPem, chainPem, bundlePem, bundle, spiffeId, trustDomain, serverContext });
 }
