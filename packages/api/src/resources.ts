@@ -4,6 +4,7 @@ import type { KindInfoOf } from './kinds/kind.js';
 import { KIND_DEFINITIONS } from './kinds/index.js';
 import type { AuthorizationPolicy } from './kinds/authorization-policy.js';
 import type { DestinationRule } from './kinds/destination-rule.js';
+import type { PeerAuthentication } from './kinds/peer-authentication.js';
 import type { VirtualService } from './kinds/virtual-service.js';
 
 export type { ObjectMeta, ResourceOf } from './kinds/kind.js';
@@ -19,7 +20,9 @@ export type {
   AuthorizationSource,
 } from './kinds/authorization-policy.js';
 
-export type Resource = VirtualService | DestinationRule | AuthorizationPolicy;
+export type { MtlsMode, PeerAuthentication, PeerAuthenticationSpec } from './kinds/peer-authentication.js';
+
+export type Resource = VirtualService | DestinationRule | AuthorizationPolicy | PeerAuthentication;
 export type ResourceKind = Resource['kind'];
 
 export type KindInfo = KindInfoOf<ResourceKind>;

@@ -21,7 +21,7 @@ import { WeftError } from './errors.js';
 import { resolveOptions, type MeshOptions, type ResolvedOptions } from './options.js';
 import { authorizeUpgrades, authorizingListener } from './server/authorize.js';
 import { drain, endpointOf, listen, makeDrainable, type ServeOptions } from './server/serve.js';
-import { acceptMtls, type InboundMtlsMode } from './server/inbound-mtls.js';
+import { acceptMtls, refusePlaintextRequestsInStrict, type InboundMtlsMode, type InboundRefusal } from './server/inbound-mtls.js';
 import { peerOf, type PeerIdentity } from './server/peer-identity.js';
 import { RefusalLog } from './server/refusal-log.js';
 import { explainConnectFailure, type ConnectFailure } from './session/connect-failure.js';
@@ -211,13 +211,15 @@ export class Mesh extends EventEmitter {
     const server = http.createServer(authorizingListener(listener, () => this.config.authorization));
     authorizeUpgrades(server, () => this.config.authorization);
     makeDrainable(server);
-    acceptMtls(server, {
+    const mtls = {
       material: () => this.identity?.tls() ?? null,
-      mode: (port) => this.inboundMtlsMode(port),
-      refused: (r) => this.refusals.refused(r),
-    });
+      mode: (port: number) => this.inboundMtlsMode(port),
+      refused: (r: InboundRefusal) => this.refusals.refused(r),
+    };
+    acceptMtls(server, mtls);
+    refusePlaintextRequestsInStrict(server, mtls);
     const addr = await listen(server, opts);
-    this.servers.set(server, endpointOf(addr, opts, this.identity !== undefined));
+    this.servers.set(server, endpointOf(addr, opts));
     server.once('close', () => {
       if (this.servers.delete(server) && !this.closing) this.registerServers();
     });
@@ -234,8 +236,8 @@ export class Mesh extends EventEmitter {
   }
 
   /** PeerAuthentication's mode for a port this workload listens on; PERMISSIVE (Istio's default) without one. */
-  private inboundMtlsMode(_port: number): InboundMtlsMode {
-    return 'PERMISSIVE';
+  private inboundMtlsMode(port: number): InboundMtlsMode {
+    return this.config.peerAuthentication.modeFor(port);
   }
 
   /** Deregisters, then drains: stop accepting, wait for in-flight requests, close pools, end the session. */
@@ -270,8 +272,13 @@ export class Mesh extends EventEmitter {
     forgetOnSignals(this);
   }
 
+  /**
+   * Each endpoint says whether it accepts mTLS: with a certificate, unless PeerAuthentication DISABLEs
+   * it on that port (callers then send plaintext, as Istio's auto-mTLS follows the server's policy).
+   */
   private registerServers(): Promise<void> {
-    return this.session.register([...this.servers.values()]);
+    const pa = this.config.peerAuthentication;
+    return this.session.register([...this.servers.values()].map((e) => ({ ...e, mtls: this.identity !== undefined && pa.modeFor(e.port) !== 'DISABLE' })));
   }
 
   /** Resolves once weftd has listed `host`; subscribes it first if needed. Shared by concurrent callers. */
@@ -320,7 +327,9 @@ export class Mesh extends EventEmitter {
       return;
     }
     const compiled = outcome.config;
+    const peerAuthenticationChanged = compiled.peerAuthentication !== this.config.peerAuthentication;
     this.config = compiled;
+    if (peerAuthenticationChanged && this.servers.size > 0 && !this.closing) this.registerServers().catch((e: unknown) => this.errors.report(e));
     this.clusters.setConfig(compiled);
     this.configReceived = true;
     this.session.ack('config', msg.version, msg.nonce);

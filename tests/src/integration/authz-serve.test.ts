@@ -91,10 +91,11 @@ describe('AuthorizationPolicy through weftd to mesh.serve', function () {
     expect(res.status).to.equal(400);
     expect(text).to.contain('spec.action').and.contain('CUSTOM is not supported by Weft yet');
     expect(text).to.contain('spec.rules[0].from[0].source.requestPrincipals');
-    const pa = 'apiVersion: security.istio.io/v1\nkind: PeerAuthentication\nmetadata:\n  name: default\nspec:\n  mtls:\n    mode: STRICT\n';
-    const refused = await fetch(`${weftd.adminUrl}/v1/apply`, { method: 'POST', headers: { 'content-type': 'application/yaml' }, body: pa });
+    // PeerAuthentication is enforced now (mtls-peer-authentication.test.ts); RequestAuthentication is still refused.
+    const ra = 'apiVersion: security.istio.io/v1\nkind: RequestAuthentication\nmetadata:\n  name: default\nspec: {}\n';
+    const refused = await fetch(`${weftd.adminUrl}/v1/apply`, { method: 'POST', headers: { 'content-type': 'application/yaml' }, body: ra });
     expect(refused.status).to.equal(400);
-    expect(await refused.text()).to.contain('PeerAuthentication').and.contain('mTLS');
+    expect(await refused.text()).to.contain('RequestAuthentication').and.contain('JWT');
     const { items } = (await (await fetch(`${weftd.adminUrl}/v1/resources/authorizationpolicies`)).json()) as { items: unknown[] };
     expect(items).to.deep.equal([]);
   });

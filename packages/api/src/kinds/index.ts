@@ -2,9 +2,10 @@
 import { AUTHORIZATION_POLICY } from './authorization-policy.js';
 import { DESTINATION_RULE } from './destination-rule.js';
 import type { KindDefinition } from './kind.js';
+import { PEER_AUTHENTICATION } from './peer-authentication.js';
 import { VIRTUAL_SERVICE } from './virtual-service.js';
 
-export const KIND_DEFINITIONS = [VIRTUAL_SERVICE, DESTINATION_RULE, AUTHORIZATION_POLICY] as const;
+export const KIND_DEFINITIONS = [VIRTUAL_SERVICE, DESTINATION_RULE, AUTHORIZATION_POLICY, PEER_AUTHENTICATION] as const;
 
 /** The definition of a kind by its exact name (`VirtualService`), or undefined. */
 export function kindDefinition(kind: string): KindDefinition<string, unknown> | undefined {
@@ -16,7 +17,5 @@ export function kindDefinition(kind: string): KindDefinition<string, unknown> | 
  * believing in a protection that is not there.
  */
 export const REFUSED_KINDS: Readonly<Record<string, string>> = {
-  PeerAuthentication:
-    'Weft does not terminate mTLS yet, so it cannot enforce PeerAuthentication; it refuses it rather than accept a STRICT policy that would silently let plaintext through',
   RequestAuthentication: 'Weft does not validate JWTs yet, so it cannot enforce RequestAuthentication',
 };

@@ -19,9 +19,9 @@ describe('kinds', () => {
     }
   });
 
-  it('refuses PeerAuthentication, saying that it cannot be enforced before mTLS exists', () => {
-    const issues = issuesOf({ apiVersion: 'security.istio.io/v1', kind: 'PeerAuthentication', metadata: { name: 'default' }, spec: { mtls: { mode: 'STRICT' } } });
+  it('still refuses RequestAuthentication, saying why', () => {
+    const issues = issuesOf({ apiVersion: 'security.istio.io/v1', kind: 'RequestAuthentication', metadata: { name: 'jwt' }, spec: {} });
     expect(issues).to.have.length(1);
-    expect(issues[0]).to.match(/^kind: "PeerAuthentication" is not supported by Weft yet: .*mTLS.*STRICT/);
+    expect(issues[0]).to.match(/^kind: "RequestAuthentication" is not supported by Weft yet: .*JWT/);
   });
 });

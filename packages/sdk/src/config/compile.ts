@@ -15,6 +15,7 @@ import {
 } from '@weft/api';
 import { canonicalBalancerName, getBalancer } from '../balancer/index.js';
 import { compileAuthorizationPolicy, type CompiledAuthorizationPolicy } from './authorization-policy.js';
+import { compilePeerAuthentication, type CompiledPeerAuthentication } from './peer-authentication.js';
 import { compileStringMatch } from './string-match.js';
 import type {
   CompiledDestinationRule,
@@ -54,7 +55,13 @@ export interface AuthorizationPolicyPiece {
   policy: CompiledAuthorizationPolicy;
 }
 
-export type CompiledPiece = VirtualServicePiece | DestinationRulePiece | AuthorizationPolicyPiece;
+/** What one PeerAuthentication contributes: its modes, for the workloads it applies to. */
+export interface PeerAuthenticationPiece {
+  kind: 'PeerAuthentication';
+  policy: CompiledPeerAuthentication;
+}
+
+export type CompiledPiece = VirtualServicePiece | DestinationRulePiece | AuthorizationPolicyPiece | PeerAuthenticationPiece;
 
 /** Decodes, validates and compiles one resource; throws ConfigRejectedError naming it and the field path. */
 export function compileResource(msg: ResourceMsg): CompiledPiece {
@@ -65,6 +72,7 @@ export function compileResource(msg: ResourceMsg): CompiledPiece {
     return { kind: 'DestinationRule', namespace: ns, rule: compileDestinationRule(toFqdn(resource.spec.host, ns), resource) };
   }
   if (resource.kind === 'AuthorizationPolicy') return { kind: 'AuthorizationPolicy', policy: compileAuthorizationPolicy(resource) };
+  if (resource.kind === 'PeerAuthentication') return { kind: 'PeerAuthentication', policy: compilePeerAuthentication(resource, msg.createdMs) };
   const routes = compileVirtualServiceRoutes(resource);
   const destinations = [...new Set(routes.flatMap((r) => r.destinations.map((d) => d.host)))];
   const hosts = [...new Set(resource.spec.hosts.map((h) => toFqdn(h, ns)))];

@@ -1,6 +1,7 @@
 // The compiled, immutable form of the config the client pipeline reads. Built once per ConfigUpdate
 // (compile.ts); per request the route stage only does map lookups and runs precompiled matchers.
 import type { ValueMatcher } from './string-match.js';
+import { DEFAULT_PEER_AUTHENTICATION, type WorkloadPeerAuthentication } from './peer-authentication.js';
 import { NO_AUTHORIZATION, type WorkloadAuthorization } from './workload-authorization.js';
 
 /** Where the route stage sends a request: a host, optionally a subset and a port. Precomputed per destination. */
@@ -66,6 +67,8 @@ export interface CompiledConfig {
   readonly routedHosts: ReadonlyMap<string, readonly string[]>;
   /** The AuthorizationPolicies in force for this workload's servers. */
   readonly authorization: WorkloadAuthorization;
+  /** The PeerAuthentication modes in force for this workload's served ports. */
+  readonly peerAuthentication: WorkloadPeerAuthentication;
 }
 
 export const EMPTY_CONFIG: CompiledConfig = {
@@ -74,4 +77,5 @@ export const EMPTY_CONFIG: CompiledConfig = {
   destinationRules: new Map(),
   routedHosts: new Map(),
   authorization: NO_AUTHORIZATION,
+  peerAuthentication: DEFAULT_PEER_AUTHENTICATION,
 };

@@ -7,6 +7,7 @@ import type { ResourceMsg } from '@weft/api';
 import type { CompiledAuthorizationPolicy } from './authorization-policy.js';
 import { compileResource, ConfigRejectedError, describeResource, type CompiledPiece, type DestinationRulePiece } from './compile.js';
 import type { CompiledConfig, CompiledDestinationRule, HostRoutes } from './compiled.js';
+import { DEFAULT_PEER_AUTHENTICATION, peerAuthenticationFor, type CompiledPeerAuthentication, type WorkloadPeerAuthentication } from './peer-authentication.js';
 import { authorizationFor, NO_AUTHORIZATION, type WorkloadAuthorization, type WorkloadScope } from './workload-authorization.js';
 import { resourceMsgKey, type ResourceChange } from './received-config.js';
 
@@ -56,9 +57,11 @@ export class ConfigCompiler {
   private destinationRules: ReadonlyMap<string, CompiledDestinationRule> = new Map();
   private readonly policies = new Map<string, CompiledAuthorizationPolicy>();
   private authorization: WorkloadAuthorization = NO_AUTHORIZATION;
+  private readonly peerPolicies = new Map<string, CompiledPeerAuthentication>();
+  private peerAuthentication: WorkloadPeerAuthentication = DEFAULT_PEER_AUTHENTICATION;
   private readonly scope: WorkloadScope;
 
-  /** `scope`: the workload whose AuthorizationPolicies to choose; default: no labels, root namespace istio-system. */
+  /** `scope`: the workload whose AuthorizationPolicies and PeerAuthentications to choose; default: no labels, root namespace istio-system. */
   constructor(
     private readonly callerNamespace: string,
     scope?: WorkloadScope,
@@ -81,16 +84,26 @@ export class ConfigCompiler {
     const routeHosts = new Set<string>();
     const ruleHosts = new Set<string>();
     let policiesChanged = false;
+    let peerPoliciesChanged = false;
     for (const { key, resource } of changes) {
       if (this.policies.has(key) || resource?.kind === 'AuthorizationPolicy') policiesChanged = true;
+      if (this.peerPolicies.has(key) || resource?.kind === 'PeerAuthentication') peerPoliciesChanged = true;
       this.remove(key, routeHosts, ruleHosts);
       if (resource) this.add(key, resource, routeHosts, ruleHosts);
     }
     if (routeHosts.size > 0) this.redecideRoutes(routeHosts);
     if (ruleHosts.size > 0) this.redecideRules(ruleHosts);
     if (policiesChanged) this.authorization = authorizationFor(this.policies.values(), this.scope);
+    if (peerPoliciesChanged) this.peerAuthentication = peerAuthenticationFor(this.peerPolicies.values(), this.scope);
     if (this.rejected.size > 0) throw new ConfigRejectedError(this.rejection());
-    return { version, routes: this.routes, destinationRules: this.destinationRules, routedHosts: this.routedHosts, authorization: this.authorization };
+    return {
+      version,
+      routes: this.routes,
+      destinationRules: this.destinationRules,
+      routedHosts: this.routedHosts,
+      authorization: this.authorization,
+      peerAuthentication: this.peerAuthentication,
+    };
   }
 
   private add(key: string, msg: ResourceMsg, routeHosts: Set<string>, ruleHosts: Set<string>): void {
@@ -105,6 +118,10 @@ export class ConfigCompiler {
     this.entries.set(key, entry);
     if (piece.kind === 'AuthorizationPolicy') {
       this.policies.set(key, piece.policy);
+      return;
+    }
+    if (piece.kind === 'PeerAuthentication') {
+      this.peerPolicies.set(key, piece.policy);
       return;
     }
     if (piece.kind === 'DestinationRule') {
@@ -127,6 +144,10 @@ export class ConfigCompiler {
     const piece = entry.piece;
     if (piece.kind === 'AuthorizationPolicy') {
       this.policies.delete(key);
+      return;
+    }
+    if (piece.kind === 'PeerAuthentication') {
+      this.peerPolicies.delete(key);
       return;
     }
     if (piece.kind === 'DestinationRule') {

@@ -10,7 +10,7 @@ import type { Socket } from 'node:net';
 import tls from 'node:tls';
 import { verifyPeer } from '@weft/ca';
 import type { TlsMaterial } from '../identity/tls-material.js';
-import { recordPeer } from './peer-identity.js';
+import { peerOf, recordPeer } from './peer-identity.js';
 
 export type InboundMtlsMode = 'STRICT' | 'PERMISSIVE' | 'DISABLE';
 
@@ -77,7 +77,12 @@ export function acceptMtls(server: http.Server, opts: InboundMtlsOptions): void 
       socket.unshift(chunk);
       const mode = opts.mode(port);
       if (chunk[0] !== TLS_HANDSHAKE_RECORD) {
-        if (mode === 'STRICT') return refuse('PLAINTEXT_IN_STRICT', `plaintext connection refused: PeerAuthentication mode STRICT on port ${port} requires mTLS`);
+        if (mode === 'STRICT') {
+          // Without a certificate this workload cannot serve mTLS either: STRICT then serves no one,
+          // which is safer than serving plaintext under a policy that promises it never does.
+          const why = opts.material() ? '' : '; this workload has no certificate, so it serves no one: start it with a join token (WEFT_TOKEN)';
+          return refuse('PLAINTEXT_IN_STRICT', `plaintext connection refused: PeerAuthentication mode STRICT on port ${port} requires mTLS${why}`);
+        }
         pending.delete(socket);
         clearTimeout(timer);
         socket.off('error', onEarlyError);
@@ -103,6 +108,32 @@ export function acceptMtls(server: http.Server, opts: InboundMtlsOptions): void 
       });
     });
   });
+}
+
+/** The events by which Node hands a request (and its connection) to the application. */
+const REQUEST_EVENTS = new Set(['request', 'checkContinue', 'checkExpectation', 'upgrade', 'connect']);
+
+/**
+ * A plaintext keep-alive connection accepted under PERMISSIVE outlives a change to STRICT: each of its
+ * requests is checked too, and the first one after the change closes it (as Envoy drains the
+ * connections of a listener whose config changed), so STRICT does not wait for callers to reconnect.
+ * Installed after every other wrapper of `emit`, so it decides first.
+ */
+export function refusePlaintextRequestsInStrict(server: http.Server, opts: Pick<InboundMtlsOptions, 'mode' | 'refused'>): void {
+  const emit = server.emit;
+  server.emit = function (this: http.Server, event: string | symbol, ...args: unknown[]): boolean {
+    if (typeof event === 'string' && REQUEST_EVENTS.has(event)) {
+      const req = args[0] as http.IncomingMessage;
+      const socket = req.socket;
+      const port = socket.localPort ?? 0;
+      if (peerOf(req) === null && opts.mode(port) === 'STRICT') {
+        opts.refused({ reason: 'PLAINTEXT_IN_STRICT', message: `plaintext request refused: PeerAuthentication mode STRICT on port ${port} requires mTLS`, remoteAddress: socket.remoteAddress ?? '', port });
+        socket.destroy();
+        return true;
+      }
+    }
+    return Reflect.apply(emit, this, [event, ...args]) as boolean;
+  } as typeof server.emit;
 }
 
 /** The client's certificates, leaf first, as it sent them. */

@@ -35,18 +35,14 @@ export async function listen(server: http.Server, opts: ServeOptions): Promise<A
   return server.address() as AddressInfo;
 }
 
-/**
- * What weftd is told about a listening server; wildcard addresses register as loopback. `mtls`: it
- * accepts mTLS (the workload holds a certificate), so callers with an identity use it (auto-mTLS).
- */
-export function endpointOf(addr: AddressInfo, opts: ServeOptions, mtls: boolean): EndpointMsg {
+/** What weftd is told about a listening server; wildcard addresses register as loopback. */
+export function endpointOf(addr: AddressInfo, opts: ServeOptions): EndpointMsg {
   const wildcard = addr.address === '0.0.0.0' || addr.address === '::';
   return {
     address: opts.advertiseAddress ?? (wildcard ? '127.0.0.1' : addr.address),
     port: addr.port,
     protocol: 'http',
     servicePort: opts.servicePort ?? 0,
-    mtls,
   };
 }
 
