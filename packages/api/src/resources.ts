@@ -9,7 +9,7 @@ import type { VirtualService } from './kinds/virtual-service.js';
 
 export type { ObjectMeta, ResourceOf } from './kinds/kind.js';
 export type { Destination, HTTPMatchRequest, HTTPRoute, HTTPRouteDestination, PortSelector, StringMatch, VirtualService, VirtualServiceSpec } from './kinds/virtual-service.js';
-export type { DestinationRule, DestinationRuleSpec, LoadBalancerSettings, SimpleLB, Subset, TrafficPolicy } from './kinds/destination-rule.js';
+export type { ClientTlsMode, ClientTlsSettings, DestinationRule, DestinationRuleSpec, LoadBalancerSettings, SimpleLB, Subset, TrafficPolicy } from './kinds/destination-rule.js';
 export type {
   AuthorizationAction,
   AuthorizationCondition,

@@ -178,4 +178,42 @@ spec:
     expect(await body(other, 'http://cart/')).to.deep.equal({ status: 403, text: 'RBAC: access denied' });
     expect(await body(plain, 'http://cart/')).to.deep.equal({ status: 403, text: 'RBAC: access denied' });
   });
+
+  it('DestinationRule tls.mode DISABLE sends plaintext, per subset too; SIMPLE and MUTUAL are refused with their path', async () => {
+    const server = await mesh('cart', 'cart-sa');
+    await server.serve(whoCalls(server));
+    const caller = await mesh('web', 'web-sa', { subscribe: ['cart'] });
+    expect((await body(caller, 'http://cart/')).text).to.equal(`cluster.local/ns/${NS}/sa/web-sa`);
+    await applyYaml(weftd.adminUrl, `apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: { name: cart, namespace: ${NS} }
+spec:
+  host: cart
+  trafficPolicy: { tls: { mode: DISABLE } }
+  subsets:
+  - name: secure
+    labels: { app: cart }
+    trafficPolicy: { tls: { mode: ISTIO_MUTUAL } }
+`);
+    await waitFor('plaintext by the DestinationRule', async () => (await body(caller, 'http://cart/')).text === 'plaintext');
+    await applyYaml(weftd.adminUrl, `apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: { name: cart, namespace: ${NS} }
+spec:
+  hosts: [cart]
+  http:
+  - route:
+    - destination: { host: cart, subset: secure }
+`);
+    await waitFor('mTLS by the subset', async () => (await body(caller, 'http://cart/')).text === `cluster.local/ns/${NS}/sa/web-sa`);
+    for (const mode of ['SIMPLE', 'MUTUAL']) {
+      const res = await fetch(`${weftd.adminUrl}/v1/apply`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/yaml' },
+        body: `apiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata: { name: ext, namespace: ${NS} }\nspec:\n  host: ext\n  trafficPolicy: { tls: { mode: ${mode} } }\n`,
+      });
+      expect(res.status).to.equal(400);
+      expect(await res.text()).to.contain('spec.trafficPolicy.tls.mode').and.contain(mode);
+    }
+  });
 });

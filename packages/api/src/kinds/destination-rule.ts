@@ -7,7 +7,15 @@ export type SimpleLB = 'UNSPECIFIED' | 'LEAST_CONN' | 'RANDOM' | 'ROUND_ROBIN' |
 
 export interface LoadBalancerSettings { simple?: SimpleLB }
 
-export interface TrafficPolicy { loadBalancer?: LoadBalancerSettings }
+/**
+ * ISTIO_MUTUAL: the mesh's mTLS (what an absent setting means: auto-mTLS, used when the endpoint accepts
+ * it); DISABLE: plaintext. SIMPLE and MUTUAL (TLS to destinations outside the mesh) are not supported yet.
+ */
+export type ClientTlsMode = 'DISABLE' | 'ISTIO_MUTUAL';
+
+export interface ClientTlsSettings { mode?: ClientTlsMode }
+
+export interface TrafficPolicy { loadBalancer?: LoadBalancerSettings; tls?: ClientTlsSettings }
 
 export interface Subset {
   name: string;
@@ -35,10 +43,17 @@ const loadBalancer: Schema = {
   unsupported: ['consistentHash', 'localityLbSetting', 'warmup', 'warmupDurationSecs'],
 };
 
+const tls: Schema = {
+  t: 'object',
+  fields: { mode: { t: 'enum', values: ['DISABLE', 'ISTIO_MUTUAL'], unsupported: ['SIMPLE', 'MUTUAL'] } },
+  // With SIMPLE and MUTUAL (TLS to destinations outside the mesh), once Weft supports them.
+  unsupported: ['clientCertificate', 'privateKey', 'caCertificates', 'credentialName', 'subjectAltNames', 'sni', 'insecureSkipVerify', 'caCrl'],
+};
+
 const trafficPolicy: Schema = {
   t: 'object',
-  fields: { loadBalancer },
-  unsupported: ['connectionPool', 'outlierDetection', 'tls', 'portLevelSettings', 'tunnel', 'proxyProtocol', 'retryBudget'],
+  fields: { loadBalancer, tls },
+  unsupported: ['connectionPool', 'outlierDetection', 'portLevelSettings', 'tunnel', 'proxyProtocol', 'retryBudget'],
 };
 
 function checkDestinationRule(dr: DestinationRule, issues: Issue[]): void {

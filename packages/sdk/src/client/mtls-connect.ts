@@ -5,7 +5,9 @@
 // the mesh CA but belongs to another service account is exactly the impersonation to refuse.
 import type { DetailedPeerCertificate, PeerCertificate } from 'node:tls';
 import { verifyPeer } from '@weft/ca';
+import type { ClientTlsMode } from '@weft/api';
 import type { Endpoint } from '../balancer/endpoint.js';
+import type { CompiledConfig, RouteDecision } from '../config/compiled.js';
 import type { TlsMaterial } from '../identity/tls-material.js';
 
 /** The `code` of the error a refused server identity fails the connection with. */
@@ -18,6 +20,14 @@ export function expectedSpiffeId(endpoint: Endpoint, trustDomain: string): strin
 /** True when a call to `endpoint` goes over mTLS: it accepts it and the caller holds a certificate. */
 export function speaksMtls(endpoint: Endpoint, material: TlsMaterial | null): material is TlsMaterial {
   return material !== null && endpoint.mtls === true && !!endpoint.serviceAccount && !!endpoint.namespace;
+}
+
+/** DestinationRule trafficPolicy.tls.mode for a routed request: the subset's, else the rule's; none: ISTIO_MUTUAL (auto). */
+export function tlsModeOf(config: CompiledConfig, route: RouteDecision | undefined): ClientTlsMode {
+  if (!route) return 'ISTIO_MUTUAL';
+  const rule = config.destinationRules.get(route.host);
+  if (!rule) return 'ISTIO_MUTUAL';
+  return (route.subset !== undefined ? rule.subsets.get(route.subset)?.tlsMode : undefined) ?? rule.tlsMode;
 }
 
 /** undici `connect` options for one endpoint and one generation of the caller's certificate. */

@@ -5,6 +5,7 @@
 // separate bounded set (external-pools.ts).
 // Connection-level failures become WeftErrors with Envoy's flags (UF: could not connect, including a
 // failed TLS handshake or certificate check; UR: reset).
+import type { ClientTlsMode } from '@weft/api';
 import { Pool } from 'undici';
 import { WeftError } from '../errors.js';
 import type { TlsMaterial } from '../identity/tls-material.js';
@@ -27,6 +28,8 @@ export interface TransportOptions {
   connections?: number;
   /** The caller's TLS material; null (or absent) without an identity: every call is plaintext. */
   tls?: () => TlsMaterial | null;
+  /** DestinationRule tls.mode for the request: DISABLE sends plaintext even where mTLS is possible. */
+  tlsMode?: (req: OutboundRequest) => ClientTlsMode;
   /** A server that failed the identity check (logged: it is an impersonation or a misregistration). */
   identityRefused?: (e: Error) => void;
 }
@@ -55,7 +58,7 @@ export class Transport {
       pool = this.external.get(endpoint.origin);
     } else {
       const material = this.options.tls?.() ?? null;
-      const mtls = speaksMtls(endpoint, material);
+      const mtls = speaksMtls(endpoint, material) && this.options.tlsMode?.(req) !== 'DISABLE';
       const key = mtls ? `${endpoint.origin} ${material.generation}` : endpoint.origin;
       pool = this.pools.get(key)?.pool ?? this.open(key, endpoint, mtls ? material : null);
     }

@@ -145,7 +145,7 @@ describe('compileConfig', () => {
     const dr = config.destinationRules.get(REVIEWS)!;
     expect(dr.source).to.equal('bookinfo/reviews');
     expect(dr.balancer).to.equal('ROUND_ROBIN');
-    expect(dr.subsets.get('v1')).to.deep.equal({ name: 'v1', labels: [['version', 'v1']], balancer: 'ROUND_ROBIN' });
+    expect(dr.subsets.get('v1')).to.deep.equal({ name: 'v1', labels: [['version', 'v1']], balancer: 'ROUND_ROBIN', tlsMode: 'ISTIO_MUTUAL' });
     expect(dr.subsets.get('v2')!.balancer).to.equal('LEAST_REQUEST');
   });
 

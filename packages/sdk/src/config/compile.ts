@@ -160,13 +160,15 @@ function balancerOf(simple: string | undefined, fallback: string, path: string, 
 
 function compileDestinationRule(host: string, rule: DestinationRule): CompiledDestinationRule {
   const balancer = balancerOf(rule.spec.trafficPolicy?.loadBalancer?.simple, canonicalBalancerName(undefined), 'spec.trafficPolicy.loadBalancer.simple', rule);
+  const tlsMode = rule.spec.trafficPolicy?.tls?.mode ?? 'ISTIO_MUTUAL';
   const subsets = new Map<string, CompiledSubset>();
   (rule.spec.subsets ?? []).forEach((s, i) => {
     subsets.set(s.name, {
       name: s.name,
       labels: Object.entries(s.labels ?? {}),
       balancer: balancerOf(s.trafficPolicy?.loadBalancer?.simple, balancer, `spec.subsets[${i}].trafficPolicy.loadBalancer.simple`, rule),
+      tlsMode: s.trafficPolicy?.tls?.mode ?? tlsMode,
     });
   });
-  return { host, source: `${rule.metadata.namespace}/${rule.metadata.name}`, balancer, subsets };
+  return { host, source: `${rule.metadata.namespace}/${rule.metadata.name}`, balancer, tlsMode, subsets };
 }

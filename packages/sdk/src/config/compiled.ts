@@ -1,5 +1,6 @@
 // The compiled, immutable form of the config the client pipeline reads. Built once per ConfigUpdate
 // (compile.ts); per request the route stage only does map lookups and runs precompiled matchers.
+import type { ClientTlsMode } from '@weft/api';
 import type { ValueMatcher } from './string-match.js';
 import { DEFAULT_PEER_AUTHENTICATION, type WorkloadPeerAuthentication } from './peer-authentication.js';
 import { NO_AUTHORIZATION, type WorkloadAuthorization } from './workload-authorization.js';
@@ -49,6 +50,8 @@ export interface CompiledSubset {
   readonly labels: ReadonlyArray<readonly [string, string]>;
   /** Canonical balancer name (subset policy, else the rule's, else LEAST_REQUEST). */
   readonly balancer: string;
+  /** trafficPolicy.tls.mode (subset policy, else the rule's, else ISTIO_MUTUAL: auto-mTLS). */
+  readonly tlsMode: ClientTlsMode;
 }
 
 export interface CompiledDestinationRule {
@@ -56,6 +59,7 @@ export interface CompiledDestinationRule {
   /** `<namespace>/<name>` of the DestinationRule in force for this host. */
   readonly source: string;
   readonly balancer: string;
+  readonly tlsMode: ClientTlsMode;
   readonly subsets: ReadonlyMap<string, CompiledSubset>;
 }
 
