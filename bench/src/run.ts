@@ -13,6 +13,7 @@ import { applyYaml, closedLoop, percentile, sleep, startDaemon, stopChild, type 
 import { benchSubscribeHeap } from './subscribe-heap.js';
 import { benchCaSign } from './ca-sign.js';
 import { benchFirstCert } from './ca-first-cert.js';
+import { benchMtls } from './mtls-throughput.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -211,6 +212,9 @@ try {
   if (!args.only || args.only === 'fetch') await benchFetch(daemon);
   if (!args.only || args.only === 'push') await benchPush(daemon);
   if (!args.only || args.only === 'ca') Object.assign(results, await benchFirstCert(daemon));
+  if (!args.only || args.only === 'mtls') {
+    Object.assign(results, await benchMtls(daemon, { seconds: Number(args.seconds), rounds: Number(args.rounds), concurrency: Number(args.concurrency) }));
+  }
 } finally {
   await daemon.stop();
 }

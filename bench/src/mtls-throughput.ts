@@ -1,0 +1,82 @@
+// mtls.throughput_ratio: mesh.request over auto-mTLS against bare undici with the same TLS (the same
+// client certificate and trust bundle, keep-alive, a Pool bound to the one origin) to the same mesh
+// server, at the same concurrency, interleaved in rounds in one process. The server is the echo
+// workload with a join token, in its own process; both clients hold certificates of the same CA.
+import { fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { Pool } from 'undici';
+import { createMesh } from '@weft/sdk';
+import { applyYaml, closedLoop, sleep, stopChild, type Daemon, type LoadResult } from './util.js';
+
+async function createToken(admin: string, serviceAccount: string): Promise<string> {
+  const res = await fetch(`${admin}/v1/tokens`, { method: 'POST', body: JSON.stringify({ namespace: 'bench', serviceAccount, ttl: '1h' }) });
+  if (!res.ok) throw new Error(`POST /v1/tokens: ${res.status} ${await res.text()}`);
+  return ((await res.json()) as { token: string }).token;
+}
+
+export interface MtlsBenchOptions {
+  seconds: number;
+  rounds: number;
+  concurrency: number;
+}
+
+export async function benchMtls(daemon: Daemon, opts: MtlsBenchOptions): Promise<Record<string, number>> {
+  // echo-server.ts's createMesh reads WEFT_TOKEN; its service account is the default one.
+  const echo = fork(fileURLToPath(new URL('./echo-server.js', import.meta.url)), [], {
+    env: { ...process.env, WEFT_CONTROL_PLANE: daemon.grpc, WEFT_TOKEN: await createToken(daemon.admin, 'default') },
+  });
+  try {
+    const port = await new Promise<number>((resolve, reject) => {
+      echo.once('message', (m: { port: number }) => resolve(m.port));
+      echo.once('exit', (code) => reject(new Error(`echo server exited with ${code}`)));
+    });
+    const mesh = await createMesh({
+      service: 'bench-mtls-client', namespace: 'bench', serviceAccount: 'bench-client', controlPlane: daemon.grpc,
+      token: await createToken(daemon.admin, 'bench-client'), subscribe: ['echo'], shutdownSignals: [],
+    });
+    const tls = mesh.identity!.tls()!;
+    const pool = new Pool(`https://127.0.0.1:${port}`, {
+      connections: null,
+      pipelining: 1,
+      // The same chain check by OpenSSL; no hostname (the server's certificate names a SPIFFE ID).
+      connect: { key: tls.keyPem, cert: tls.chainPem, ca: tls.bundlePem, rejectUnauthorized: true, checkServerIdentity: () => undefined },
+    });
+    const variants: Record<string, () => Promise<void>> = {
+      'mtls.bare_pool': async () => void (await (await pool.request({ path: '/', method: 'GET' })).body.text()),
+      'mtls.mesh': async () => {
+        const r = await mesh.request('http://echo/');
+        await r.body.text();
+      },
+    };
+    // STRICT on the echo workload: a mesh request that went in plaintext would fail and count as an
+    // error, so the figures are those of mTLS (both ends hold a certificate: auto-mTLS). Removed at the end.
+    await applyYaml(daemon.admin, 'apiVersion: security.istio.io/v1\nkind: PeerAuthentication\nmetadata: {name: echo-strict, namespace: bench}\nspec:\n  selector: {matchLabels: {app: echo}}\n  mtls: {mode: STRICT}\n');
+    await sleep(200);
+    // Warm-up: pools, handshakes, JIT.
+    for (const send of Object.values(variants)) await closedLoop(send, opts.concurrency, 300);
+    const runs: Record<string, LoadResult[]> = {};
+    const order = Object.entries(variants);
+    for (let r = 0; r < opts.rounds; r++) {
+      for (let i = 0; i < order.length; i++) {
+        const [name, send] = order[(i + r) % order.length]!;
+        (runs[name] ??= []).push(await closedLoop(send, opts.concurrency, opts.seconds * 1000));
+      }
+    }
+    const rps = (name: string) => runs[name]!.reduce((s, x) => s + x.requests, 0) / runs[name]!.reduce((s, x) => s + x.seconds, 0);
+    const errors = (name: string) => runs[name]!.reduce((s, x) => s + x.errors, 0);
+    const round = (x: number, d = 3) => Math.round(x * 10 ** d) / 10 ** d;
+    await mesh.close();
+    await pool.close();
+    await fetch(`${daemon.admin}/v1/resources/peerauthentications/bench/echo-strict`, { method: 'DELETE' });
+    if (errors('mtls.mesh') + errors('mtls.bare_pool') > 0) throw new Error(`mtls bench: ${errors('mtls.mesh')} mesh and ${errors('mtls.bare_pool')} bare requests failed`);
+    return {
+      'mtls.mesh.rps': Math.round(rps('mtls.mesh')),
+      'mtls.bare_pool.rps': Math.round(rps('mtls.bare_pool')),
+      'mtls.mesh.errors': errors('mtls.mesh'),
+      'mtls.bare_pool.errors': errors('mtls.bare_pool'),
+      'mtls.throughput_ratio': round(rps('mtls.mesh') / rps('mtls.bare_pool')),
+    };
+  } finally {
+    await stopChild(echo);
+  }
+}
