@@ -6,7 +6,7 @@
 import { execFile } from 'node:child_process';
 import http from 'node:http';
 import https from 'node:https';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import tls from 'node:tls';
 import { CertificateAuthority, createWorkloadKey } from '@weft/ca';
 import { createMesh, isWeftError, type Mesh } from '@weft/sdk';
@@ -215,5 +215,27 @@ spec:
       expect(res.status).to.equal(400);
       expect(await res.text()).to.contain('spec.trafficPolicy.tls.mode').and.contain(mode);
     }
+  });
+
+  it('a connection that never sends its first byte does not hold up close(), and one that half-closes is let go', async () => {
+    const server = await mesh('cart', 'cart-sa');
+    const s = await server.serve(whoCalls(server));
+    const port = (s.address() as AddressInfo).port;
+    const halfClosed = net.connect(port, '127.0.0.1');
+    const halfClosedGone = new Promise<void>((r) => halfClosed.once('close', () => r()));
+    halfClosed.on('error', () => undefined);
+    halfClosed.once('connect', () => halfClosed.end());
+    // Closed by the server at once, not after the 10 s first-byte timeout.
+    const within = (p: Promise<unknown>, what: string) => {
+      let t: NodeJS.Timeout | undefined;
+      return Promise.race([p.then(() => 'done'), new Promise<string>((r) => (t = setTimeout(() => r(`${what} still waiting after 5 s`), 5000)))]).finally(() => clearTimeout(t));
+    };
+    expect(await within(halfClosedGone, 'the half-closed connection')).to.equal('done');
+    const silent = net.connect(port, '127.0.0.1');
+    silent.on('error', () => undefined);
+    const silentGone = new Promise<void>((r) => silent.once('close', () => r()));
+    await new Promise<void>((r) => silent.once('connect', () => r()));
+    expect(await within(server.close(), 'close()')).to.equal('done');
+    await silentGone;
   });
 });

@@ -72,7 +72,11 @@ export function acceptMtls(server: http.Server, opts: InboundMtlsOptions): void 
       socket.destroy();
     };
     socket.on('error', onEarlyError);
+    // http.Server allows half-open sockets: one that ends before its first byte would wait out the timer.
+    const onEarlyEnd = (): void => onEarlyError();
+    socket.once('end', onEarlyEnd);
     socket.once('data', (chunk: Buffer) => {
+      socket.off('end', onEarlyEnd);
       socket.pause();
       socket.unshift(chunk);
       const mode = opts.mode(port);
@@ -94,14 +98,15 @@ export function acceptMtls(server: http.Server, opts: InboundMtlsOptions): void 
       const material = opts.material();
       if (!material) return refuse('TLS_WITHOUT_IDENTITY', 'TLS connection refused: this workload has no certificate (start the mesh with a join token to serve mTLS)');
       const secure = new tls.TLSSocket(socket, { isServer: true, secureContext: material.serverContext, requestCert: true, rejectUnauthorized: false });
-      secure.on('error', (e: Error) => refuse('HANDSHAKE_FAILED', `TLS handshake failed: ${e.message}`, secure));
+      const onHandshakeError = (e: Error): void => refuse('HANDSHAKE_FAILED', `TLS handshake failed: ${e.message}`, secure);
+      secure.on('error', onHandshakeError);
       secure.once('secure', () => {
         const chain = peerChain(secure);
         const verdict = verifyPeer(chain, material.bundle);
         if (!verdict.ok) return refuse('BAD_CLIENT_CERTIFICATE', `mTLS connection refused: ${verdict.reason}: ${verdict.message}`, secure);
         pending.delete(socket);
         clearTimeout(timer);
-        secure.removeAllListeners('error');
+        secure.off('error', onHandshakeError);
         socket.off('error', onEarlyError);
         recordPeer(secure, verdict.id);
         toHttp(secure);
