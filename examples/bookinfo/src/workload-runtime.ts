@@ -19,6 +19,8 @@ export interface StartOptions {
   namespace?: string;
   /** Environment the service reads (HOSTNAME, *_HOSTNAME, SERVICES_DOMAIN...); defaults to process.env. */
   env?: Env;
+  /** A join token for bookinfo-<service> (several workloads in one process cannot share WEFT_TOKEN). */
+  token?: string;
 }
 
 export interface RunningWorkload {
@@ -63,6 +65,7 @@ export async function startWorkload(
     workloadName,
     subscribe: [...upstreams],
     ...(opts.controlPlane ? { controlPlane: opts.controlPlane } : {}),
+    ...(opts.token ? { token: opts.token } : {}),
   });
   try {
     const fetch: FetchLike = (input, init) => mesh.fetch(input, init);
