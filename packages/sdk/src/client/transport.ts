@@ -10,7 +10,7 @@ import { Pool } from 'undici';
 import { WeftError } from '../errors.js';
 import type { TlsMaterial } from '../identity/tls-material.js';
 import { ExternalPools } from './external-pools.js';
-import { mtlsConnectOptions, PEER_IDENTITY_ERROR, speaksMtls } from './mtls-connect.js';
+import { expectedSpiffeId, mtlsConnectOptions, PEER_IDENTITY_ERROR, speaksMtls } from './mtls-connect.js';
 import type { Endpoint } from '../balancer/endpoint.js';
 import type { Handler, OutboundRequest, OutboundResponse } from './pipeline.js';
 
@@ -41,7 +41,7 @@ interface MeshPool {
 }
 
 export class Transport {
-  /** Keyed by origin (plaintext) or `origin generation` (mTLS). */
+  /** Keyed by origin (plaintext) or `origin generation expected-identity` (mTLS). */
   private readonly pools = new Map<string, MeshPool>();
   private readonly external: ExternalPools;
   private closed = false;
@@ -59,7 +59,8 @@ export class Transport {
     } else {
       const material = this.options.tls?.() ?? null;
       const mtls = speaksMtls(endpoint, material) && this.options.tlsMode?.(req) !== 'DISABLE';
-      const key = mtls ? `${endpoint.origin} ${material.generation}` : endpoint.origin;
+      // The identity to check is part of the key: a port taken over by another registration gets a new pool.
+      const key = mtls ? `${endpoint.origin} ${material.generation} ${expectedSpiffeId(endpoint, material.trustDomain)}` : endpoint.origin;
       pool = this.pools.get(key)?.pool ?? this.open(key, endpoint, mtls ? material : null);
     }
     try {
@@ -111,7 +112,7 @@ export class Transport {
       ? new Pool(`https${origin.slice('http'.length)}`, { ...base, connect: mtlsConnectOptions(endpoint, material) })
       : new Pool(origin, base);
     if (material) {
-      // The pools of older certificates take no new request: they close once what they carry is done.
+      // The pools of older certificates (or of a former registration) take no new request: they close once what they carry is done.
       for (const [k, p] of this.pools) {
         if (p.origin === origin && k !== origin) {
           this.pools.delete(k);
