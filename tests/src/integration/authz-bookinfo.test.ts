@@ -1,9 +1,9 @@
 // Istio's HTTP authorization task on Bookinfo (https://istio.io/latest/docs/tasks/security/authorization/authz-http/):
 // a real weftd, every Bookinfo service in this process on its own mesh session, the task's files
-// applied with weftctl in Istio's order. Without mTLS (not built yet) no request carries a principal,
-// so the principal-based viewers (details, reviews, ratings) deny every plaintext caller, exactly as
-// Istio denies plaintext callers of such rules; the full step-by-step matrix, where those viewers
-// let productpage and reviews through, comes with mTLS.
+// applied with weftctl in Istio's order. These workloads have no join token, so no request carries a
+// principal and the principal-based viewers (details, reviews, ratings) deny every plaintext caller,
+// exactly as Istio denies plaintext callers of such rules. The full step-by-step matrix, where those
+// viewers let productpage and reviews through over mTLS, is mtls-bookinfo-authz.test.ts.
 import { expect } from 'chai';
 import { waitForConfig, weftctlApply } from '@weft/bookinfo';
 import { startWeftd, type WeftdHandle } from '../support/weftd.js';
