@@ -203,7 +203,9 @@ export class AdminServer {
       res.destroy();
       return;
     }
-    // Refused before its body was read: close rather than read (and discard) the rest of it.
+    // Refused before its body was read (a body announced as too large, a wrong method or type): close
+    // after the answer rather than read the rest. A body found too large while streaming was drained
+    // first (readBody), so its client reads the 413 instead of a reset.
     if (!req.complete) res.setHeader('connection', 'close');
     if (e instanceof HttpError) return sendJson(res, e.status, { error: e.message, ...e.extra });
     if (isConfigWriteError(e)) {
