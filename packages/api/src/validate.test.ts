@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { checkReferences, isValidationError, validateResource, ValidationError, type Resource } from './index.js';
+import { validationIssues } from './validation-issues.js';
+import { checkReferences, validateResource, type Resource } from './index.js';
 
 function vs(spec: unknown, extra: Record<string, unknown> = {}): unknown {
   return { apiVersion: 'networking.istio.io/v1', kind: 'VirtualService', metadata: { name: 'reviews' }, spec, ...extra };
@@ -7,15 +8,7 @@ function vs(spec: unknown, extra: Record<string, unknown> = {}): unknown {
 function dr(spec: unknown): unknown {
   return { apiVersion: 'networking.istio.io/v1', kind: 'DestinationRule', metadata: { name: 'reviews' }, spec };
 }
-function issuesOf(doc: unknown): string[] {
-  try {
-    validateResource(doc);
-  } catch (e) {
-    expect(isValidationError(e)).to.equal(true);
-    return (e as ValidationError).issues.map((i) => `${i.path}: ${i.message}`);
-  }
-  return [];
-}
+const issuesOf = validationIssues;
 
 describe('validateResource', () => {
   it('accepts Istio VirtualService and DestinationRule YAML in every networking apiVersion', () => {

@@ -1,18 +1,11 @@
 import { expect } from 'chai';
-import { isValidationError, validateResource, type AuthorizationPolicy, type ValidationError } from '../index.js';
+import { validationIssues } from '../validation-issues.js';
+import { validateResource, type AuthorizationPolicy } from '../index.js';
 
 function ap(spec: unknown, apiVersion = 'security.istio.io/v1'): unknown {
   return { apiVersion, kind: 'AuthorizationPolicy', metadata: { name: 'p', namespace: 'default' }, spec };
 }
-function issuesOf(doc: unknown): string[] {
-  try {
-    validateResource(doc);
-  } catch (e) {
-    expect(isValidationError(e)).to.equal(true);
-    return (e as ValidationError).issues.map((i) => `${i.path}: ${i.message}`);
-  }
-  return [];
-}
+const issuesOf = validationIssues;
 
 describe('AuthorizationPolicy validation', () => {
   it("accepts Istio's Bookinfo policies in v1 and v1beta1, allow-nothing and allow-all", () => {

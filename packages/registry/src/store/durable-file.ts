@@ -1,6 +1,6 @@
 // Durable file updates for the small files of the store (snapshot.json, store.json): a crash leaves
 // either the old or the new content, never a mix.
-import { open, rename, unlink } from 'node:fs/promises';
+import { open, readFile, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 
 /** A rename or a new file is durable only once its directory is fsync'd. */
@@ -32,4 +32,14 @@ export async function replaceFileDurably(dir: string, name: string, content: str
     throw e;
   }
   await fsyncDir(dir);
+}
+
+/** The text of a small store file, or undefined when it does not exist; other read errors name the file. */
+export async function readOptionalText(path: string): Promise<string | undefined> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new Error(`cannot read ${path}: ${(e as Error).message}`);
+  }
 }

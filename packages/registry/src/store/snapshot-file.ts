@@ -2,9 +2,8 @@
 // It is written to a temporary file, fsync'd and renamed over the old one, so a crash leaves either
 // the old or the new snapshot, never a mix: a snapshot that does not parse or check is damage, and
 // reading it says what is wrong (store-inspection.ts adds the file's path and what to do).
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { replaceFileDurably } from './durable-file.js';
+import { readOptionalText, replaceFileDurably } from './durable-file.js';
 import type { StoredResource } from './stored-resource.js';
 
 export const SNAPSHOT_FILE = 'snapshot.json';
@@ -20,13 +19,8 @@ export type SnapshotRead = { state: 'missing' } | { state: 'ok'; snapshot: Snaps
 /** Reads and checks the snapshot. Throws only when the file cannot be read at all, or a newer weftd wrote it. */
 export async function readSnapshot(dataDir: string): Promise<SnapshotRead> {
   const path = join(dataDir, SNAPSHOT_FILE);
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { state: 'missing' };
-    throw new Error(`cannot read ${path}: ${(e as Error).message}`);
-  }
+  const text = await readOptionalText(path);
+  if (text === undefined) return { state: 'missing' };
   const checked = checkSnapshot(text);
   if ('newerFormat' in checked) {
     // Not damage: nothing here may touch it, --repair-store included.

@@ -3,9 +3,8 @@
 // one and never comes up empty without a word. It also keeps a revision known to be durable (updated
 // when weftd opens the store, compacts it and stops), so a store found behind that revision has lost
 // acknowledged writes, even when what is left of it looks intact.
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { replaceFileDurably } from './durable-file.js';
+import { readOptionalText, replaceFileDurably } from './durable-file.js';
 
 export const MARKER_FILE = 'store.json';
 const MARKER_FORMAT = 1;
@@ -21,13 +20,8 @@ export type MarkerRead = { state: 'missing' } | { state: 'ok'; marker: StoreMark
 
 export async function readMarker(dataDir: string): Promise<MarkerRead> {
   const path = join(dataDir, MARKER_FILE);
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { state: 'missing' };
-    throw new Error(`cannot read ${path}: ${(e as Error).message}`);
-  }
+  const text = await readOptionalText(path);
+  if (text === undefined) return { state: 'missing' };
   let value: { format?: unknown; createdAt?: unknown; durableRevision?: unknown };
   try {
     value = JSON.parse(text) as typeof value;

@@ -22,17 +22,17 @@ export interface Endpoint {
   outstanding: number;
 }
 
-export function originOf(address: string, port: number): string {
-  return address.includes(':') ? `http://[${address}]:${port}` : `http://${address}:${port}`;
+export function originOf(address: string, port: number, scheme: 'http' | 'https' = 'http'): string {
+  return address.includes(':') ? `${scheme}://[${address}]:${port}` : `${scheme}://${address}:${port}`;
 }
 
-/** An endpoint outside the mesh (an IP literal or localhost in the URL): no labels, no identity. */
-export function passthroughEndpoint(address: string, port: number): Endpoint {
+/** An endpoint outside the mesh (an IP literal, localhost, or a host that is not a mesh service): no labels, no identity. */
+export function passthroughEndpoint(address: string, port: number, scheme: 'http' | 'https' = 'http'): Endpoint {
   return {
-    origin: originOf(address, port),
+    origin: originOf(address, port, scheme),
     address,
     port,
-    protocol: 'http',
+    protocol: scheme,
     servicePort: port,
     instanceId: '',
     workloadName: '',

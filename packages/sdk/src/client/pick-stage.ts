@@ -6,7 +6,7 @@
 // A request outside the mesh (req.external) gets the endpoint of its origin as written: Istio's
 // PassthroughCluster, no balancing.
 import type { Readable } from 'node:stream';
-import type { Endpoint } from '../balancer/endpoint.js';
+import { passthroughEndpoint, type Endpoint } from '../balancer/endpoint.js';
 import { noHealthyUpstream } from '../errors.js';
 import { unlessAborted } from './abortable.js';
 import type { ClusterDirectory, HostView } from './clusters.js';
@@ -40,7 +40,7 @@ export function pickStage(deps: PickStageDeps): Layer {
     const key = t.scheme === 'https' ? 'https://' + t.authority : t.authority;
     let ep = external.get(key);
     if (!ep) {
-      ep = externalEndpointOf(t.scheme, t.host, t.servicePort ?? (t.scheme === 'https' ? 443 : 80));
+      ep = passthroughEndpoint(t.host, t.servicePort ?? (t.scheme === 'https' ? 443 : 80), t.scheme);
       if (external.size >= MAX_EXTERNAL_ENDPOINTS) external.clear();
       external.set(key, ep);
     }
@@ -91,21 +91,5 @@ export function pickStage(deps: PickStageDeps): Layer {
       }
       return send(req, ep);
     };
-  };
-}
-
-/** An origin outside the mesh: no labels, no identity. */
-function externalEndpointOf(scheme: 'http' | 'https', host: string, port: number): Endpoint {
-  return {
-    origin: `${scheme}://${host.includes(':') ? `[${host}]` : host}:${port}`,
-    address: host,
-    port,
-    protocol: scheme,
-    servicePort: port,
-    instanceId: '',
-    workloadName: '',
-    serviceAccount: '',
-    labels: {},
-    outstanding: 0,
   };
 }
