@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createMesh, type Mesh } from '@weft/sdk';
 import { expect } from 'chai';
-import { startWeftd, WEFTCTL_BIN, type WeftdHandle } from '../support/weftd.js';
+import { joinToken, startWeftd, WEFTCTL_BIN, type WeftdHandle } from '../support/weftd.js';
 import { restartWeftdOnSamePorts, waitFor, type RestartedWeftd } from './sdk-fixtures.js';
 
 const NS = 'shop';
@@ -28,11 +28,7 @@ async function refusal(p: Promise<unknown>): Promise<Error> {
   throw new Error('expected createMesh to be refused');
 }
 
-async function token(weftd: WeftdHandle, serviceAccount: string, ttl = '1h'): Promise<string> {
-  const r = await weftctl(weftd.adminUrl, 'token', 'create', '--namespace', NS, '--service-account', serviceAccount, '--ttl', ttl);
-  expect(r.code, r.stderr).to.equal(0);
-  return r.stdout.trim();
-}
+const token = (weftd: WeftdHandle, serviceAccount: string, ttl = '1h'): Promise<string> => joinToken(weftd, NS, serviceAccount, ttl);
 
 describe('identity: enrolment with join tokens', function () {
   this.timeout(30000);

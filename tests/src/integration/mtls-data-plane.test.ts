@@ -11,7 +11,7 @@ import tls from 'node:tls';
 import { CertificateAuthority, createWorkloadKey } from '@weft/ca';
 import { createMesh, isWeftError, type Mesh } from '@weft/sdk';
 import { expect } from 'chai';
-import { startWeftd, WEFTCTL_BIN, type WeftdHandle } from '../support/weftd.js';
+import { joinToken, startWeftd, WEFTCTL_BIN, type WeftdHandle } from '../support/weftd.js';
 import { applyYaml, waitFor } from './sdk-fixtures.js';
 import { RawSession } from './session-fixtures.js';
 
@@ -25,11 +25,7 @@ function weftctl(server: string, ...args: string[]): Promise<{ code: number; std
   });
 }
 
-async function token(weftd: WeftdHandle, serviceAccount: string): Promise<string> {
-  const r = await weftctl(weftd.adminUrl, 'token', 'create', '--namespace', NS, '--service-account', serviceAccount, '--ttl', '1h');
-  expect(r.code, r.stderr).to.equal(0);
-  return r.stdout.trim();
-}
+const token = (weftd: WeftdHandle, serviceAccount: string): Promise<string> => joinToken(weftd, NS, serviceAccount);
 
 /** Answers with the caller's principal as the server saw it ('plaintext' without one). */
 function whoCalls(m: Mesh): http.RequestListener {

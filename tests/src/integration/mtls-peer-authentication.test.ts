@@ -1,22 +1,14 @@
 // PeerAuthentication enforced by mesh.serve, against a real weftd: STRICT closes plaintext connections
 // (logged, with the reason) and keeps serving mTLS callers; a workload-level DISABLE overrides a
 // namespace-wide STRICT, and callers follow it to plaintext (the endpoint is re-registered without mTLS).
-import { execFile } from 'node:child_process';
 import { createMesh, isWeftError, type InboundRefusal, type Mesh } from '@weft/sdk';
 import { expect } from 'chai';
-import { startWeftd, WEFTCTL_BIN, type WeftdHandle } from '../support/weftd.js';
+import { joinToken, startWeftd, type WeftdHandle } from '../support/weftd.js';
 import { applyYaml, waitFor } from './sdk-fixtures.js';
 
 const NS = 'shop';
 
-function token(weftd: WeftdHandle, serviceAccount: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    execFile(process.execPath, [WEFTCTL_BIN, '--server', weftd.adminUrl, 'token', 'create', '--namespace', NS, '--service-account', serviceAccount], { timeout: 15000 }, (err, stdout, stderr) => {
-      if (err) reject(new Error(stderr));
-      else resolve(stdout.trim());
-    });
-  });
-}
+const token = (weftd: WeftdHandle, serviceAccount: string): Promise<string> => joinToken(weftd, NS, serviceAccount);
 
 describe('PeerAuthentication', function () {
   this.timeout(30000);

@@ -1,21 +1,13 @@
 // Certificate renewal under load: with --cert-ttl 4s both ends renew about every 2 s. The server makes
 // each new handshake's context from the certificate current then, the client opens a new pool per
 // certificate generation and lets the old one finish; no request may fail meanwhile.
-import { execFile } from 'node:child_process';
 import { createMesh, type Mesh } from '@weft/sdk';
 import { expect } from 'chai';
-import { startWeftd, WEFTCTL_BIN, type WeftdHandle } from '../support/weftd.js';
+import { joinToken, startWeftd, type WeftdHandle } from '../support/weftd.js';
 
 const NS = 'shop';
 
-function token(weftd: WeftdHandle, serviceAccount: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    execFile(process.execPath, [WEFTCTL_BIN, '--server', weftd.adminUrl, 'token', 'create', '--namespace', NS, '--service-account', serviceAccount], { timeout: 15000 }, (err, stdout, stderr) => {
-      if (err) reject(new Error(stderr));
-      else resolve(stdout.trim());
-    });
-  });
-}
+const token = (weftd: WeftdHandle, serviceAccount: string): Promise<string> => joinToken(weftd, NS, serviceAccount);
 
 describe('mTLS: certificate rotation under continuous load', function () {
   this.timeout(40000);

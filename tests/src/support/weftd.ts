@@ -1,6 +1,6 @@
 // Starts a real weftd as a child process on 127.0.0.1 with ports 0 and a fresh data dir, and reads the
 // addresses it prints. Every test that starts one stops it (stop(), or kill('SIGKILL') to crash it).
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -74,4 +74,16 @@ export async function startWeftd(opts: StartWeftdOptions = {}): Promise<WeftdHan
       if (ownDir) rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** `weftctl token create` against this weftd: the join token for (namespace, service account). */
+export function joinToken(weftd: WeftdHandle, namespace: string, serviceAccount: string, ttl = '1h'): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(
+      process.execPath,
+      [WEFTCTL_BIN, '--server', weftd.adminUrl, 'token', 'create', '--namespace', namespace, '--service-account', serviceAccount, '--ttl', ttl],
+      { timeout: 15_000 },
+      (err, stdout, stderr) => (err ? reject(new Error(`weftctl token create failed: ${stderr || err.message}`)) : resolve(stdout.trim())),
+    );
+  });
 }
