@@ -45,6 +45,8 @@ export class Transport {
   private readonly pools = new Map<string, MeshPool>();
   private readonly external: ExternalPools;
   private closed = false;
+  /** The mTLS pool key of an endpoint, built once per certificate generation rather than per request. */
+  private readonly mtlsKeys = new WeakMap<Endpoint, { generation: TlsMaterial['generation']; key: string }>();
 
   constructor(private readonly options: TransportOptions = {}) {
     this.external = new ExternalPools(undefined, options.connections ?? null);
@@ -60,7 +62,7 @@ export class Transport {
       const material = this.options.tls?.() ?? null;
       const mtls = speaksMtls(endpoint, material) && this.options.tlsMode?.(req) !== 'DISABLE';
       // The identity to check is part of the key: a port taken over by another registration gets a new pool.
-      const key = mtls ? `${endpoint.origin} ${material.generation} ${expectedSpiffeId(endpoint, material.trustDomain)}` : endpoint.origin;
+      const key = mtls ? this.mtlsKey(endpoint, material) : endpoint.origin;
       pool = this.pools.get(key)?.pool ?? this.open(key, endpoint, mtls ? material : null);
     }
     try {
@@ -102,6 +104,14 @@ export class Transport {
         if (done) await pool.destroy().catch(() => undefined);
       }),
     );
+  }
+
+  private mtlsKey(endpoint: Endpoint, material: TlsMaterial): string {
+    const cached = this.mtlsKeys.get(endpoint);
+    if (cached?.generation === material.generation) return cached.key;
+    const key = `${endpoint.origin} ${material.generation} ${expectedSpiffeId(endpoint, material.trustDomain)}`;
+    this.mtlsKeys.set(endpoint, { generation: material.generation, key });
+    return key;
   }
 
   private open(key: string, endpoint: Endpoint, material: TlsMaterial | null): Pool {
