@@ -27,6 +27,11 @@ describe('parseFlags', () => {
     expect(() => parseFlags(['-n'], specs)).to.throw(UsageError, '--namespace needs a value');
     expect(() => parseFlags(['-n', 'a', '-n', 'b'], specs)).to.throw(UsageError, '--namespace given more than once');
     expect(() => parseFlags(['--dry-run=yes'], specs)).to.throw(UsageError, '--dry-run takes no value');
+    expect(() => parseFlags(['-n', '--dry-run'], specs)).to.throw(UsageError, '--namespace needs a value');
+  });
+
+  it('hands a negative number to its flag to judge, instead of taking it for the next flag', () => {
+    expect(parseFlags(['-n', '-1'], specs).values.get('namespace')).to.deep.equal(['-1']);
   });
 
   it('parses ports and formats help with defaults', () => {

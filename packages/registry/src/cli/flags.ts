@@ -66,7 +66,8 @@ export function parseFlags(argv: readonly string[], specs: readonly FlagSpec[], 
       value = arg.slice(eq + 1);
     } else {
       const next = argv[i + 1];
-      if (next === undefined || (next.startsWith('-') && next !== '-')) throw new UsageError(`flag --${spec.name} needs a value (${spec.value})`);
+      // A negative number is a (wrong) value for the flag to judge, not the next flag.
+      if (next === undefined || (next.startsWith('-') && next !== '-' && !/^-\d/.test(next))) throw new UsageError(`flag --${spec.name} needs a value (${spec.value})`);
       value = next;
       i++;
     }
