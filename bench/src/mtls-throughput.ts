@@ -2,13 +2,14 @@
 // client certificate and trust bundle, keep-alive, a Pool bound to the one origin) to the same mesh
 // server, at the same concurrency, interleaved in rounds in one process. The server is the echo
 // workload with a join token, in its own process; both clients hold certificates of the same CA.
+// The setup (startMtlsEcho) and the rounds (interleave) are shared with the sidecar-pair bench.
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { Pool } from 'undici';
-import { createMesh } from '@weft/sdk';
+import { createMesh, type Mesh } from '@weft/sdk';
 import { applyYaml, closedLoop, sleep, stopChild, type Daemon, type LoadResult } from './util.js';
 
-async function createToken(admin: string, serviceAccount: string): Promise<string> {
+export async function createToken(admin: string, serviceAccount: string): Promise<string> {
   const res = await fetch(`${admin}/v1/tokens`, { method: 'POST', body: JSON.stringify({ namespace: 'bench', serviceAccount, ttl: '1h' }) });
   if (!res.ok) throw new Error(`POST /v1/tokens: ${res.status} ${await res.text()}`);
   return ((await res.json()) as { token: string }).token;
@@ -20,17 +21,37 @@ export interface MtlsBenchOptions {
   concurrency: number;
 }
 
-export async function benchMtls(daemon: Daemon, opts: MtlsBenchOptions): Promise<Record<string, number>> {
+/** The echo workload serving mTLS, a mesh client with its own certificate, and a bare Pool with the same TLS. */
+export interface MtlsEcho {
+  /** The echo workload's served port on 127.0.0.1 (PERMISSIVE unless strict() is in force). */
+  port: number;
+  /** The echo workload's process id (for its CPU time). */
+  echoPid: number;
+  /** A mesh (service bench-mtls-client, service account bench-client) subscribed to `echo`. */
+  mesh: Mesh;
+  /** The client mesh's certificate, key and trust bundle (PEM). */
+  tls: { keyPem: string; chainPem: string; bundlePem: string };
+  /** undici Pool on https://127.0.0.1:<port> with the same client certificate and trust bundle. */
+  pool: Pool;
+  /** A STRICT PeerAuthentication on the echo workload: plaintext to it is refused. */
+  strict(): Promise<void>;
+  /** Removes it again (the mesh default, PERMISSIVE). */
+  permissive(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function startMtlsEcho(daemon: Daemon): Promise<MtlsEcho> {
   // echo-server.ts's createMesh reads WEFT_TOKEN; its service account is the default one.
   const echo = fork(fileURLToPath(new URL('./echo-server.js', import.meta.url)), [], {
     env: { ...process.env, WEFT_CONTROL_PLANE: daemon.grpc, WEFT_TOKEN: await createToken(daemon.admin, 'default') },
   });
+  let mesh: Mesh | undefined;
   try {
     const port = await new Promise<number>((resolve, reject) => {
       echo.once('message', (m: { port: number }) => resolve(m.port));
       echo.once('exit', (code) => reject(new Error(`echo server exited with ${code}`)));
     });
-    const mesh = await createMesh({
+    mesh = await createMesh({
       service: 'bench-mtls-client', namespace: 'bench', serviceAccount: 'bench-client', controlPlane: daemon.grpc,
       token: await createToken(daemon.admin, 'bench-client'), subscribe: ['echo'], shutdownSignals: [],
     });
@@ -41,6 +62,60 @@ export async function benchMtls(daemon: Daemon, opts: MtlsBenchOptions): Promise
       // The same chain check by OpenSSL; no hostname (the server's certificate names a SPIFFE ID).
       connect: { key: tls.keyPem, cert: tls.chainPem, ca: tls.bundlePem, rejectUnauthorized: true, checkServerIdentity: () => undefined },
     });
+    const client = mesh;
+    return {
+      port,
+      echoPid: echo.pid!,
+      mesh: client,
+      tls,
+      pool,
+      strict: async () => {
+        await applyYaml(daemon.admin, 'apiVersion: security.istio.io/v1\nkind: PeerAuthentication\nmetadata: {name: echo-strict, namespace: bench}\nspec:\n  selector: {matchLabels: {app: echo}}\n  mtls: {mode: STRICT}\n');
+        await sleep(200);
+      },
+      permissive: async () => {
+        await fetch(`${daemon.admin}/v1/resources/peerauthentications/bench/echo-strict`, { method: 'DELETE' });
+        await sleep(200);
+      },
+      close: async () => {
+        await client.close();
+        await pool.close();
+        await stopChild(echo);
+      },
+    };
+  } catch (e) {
+    await mesh?.close();
+    await stopChild(echo);
+    throw e;
+  }
+}
+
+/**
+ * Warms every variant (pools, handshakes, JIT), then runs each for `seconds` in `rounds` rounds, the
+ * order rotated each round so that no variant always follows the same neighbour. `around`, if given,
+ * wraps each measured run (e.g. to read CPU time before and after it).
+ */
+export async function interleave(
+  variants: Record<string, () => Promise<void>>,
+  opts: MtlsBenchOptions,
+  around: (name: string, run: () => Promise<LoadResult>) => Promise<LoadResult> = (_name, run) => run(),
+): Promise<Record<string, LoadResult[]>> {
+  for (const send of Object.values(variants)) await closedLoop(send, opts.concurrency, 300);
+  const runs: Record<string, LoadResult[]> = {};
+  const order = Object.entries(variants);
+  for (let r = 0; r < opts.rounds; r++) {
+    for (let i = 0; i < order.length; i++) {
+      const [name, send] = order[(i + r) % order.length]!;
+      (runs[name] ??= []).push(await around(name, () => closedLoop(send, opts.concurrency, opts.seconds * 1000)));
+    }
+  }
+  return runs;
+}
+
+export async function benchMtls(daemon: Daemon, opts: MtlsBenchOptions): Promise<Record<string, number>> {
+  const setup = await startMtlsEcho(daemon);
+  try {
+    const { mesh, pool } = setup;
     const variants: Record<string, () => Promise<void>> = {
       'mtls.bare_pool': async () => void (await (await pool.request({ path: '/', method: 'GET' })).body.text()),
       'mtls.mesh': async () => {
@@ -50,24 +125,12 @@ export async function benchMtls(daemon: Daemon, opts: MtlsBenchOptions): Promise
     };
     // STRICT on the echo workload: a mesh request that went in plaintext would fail and count as an
     // error, so the figures are those of mTLS (both ends hold a certificate: auto-mTLS). Removed at the end.
-    await applyYaml(daemon.admin, 'apiVersion: security.istio.io/v1\nkind: PeerAuthentication\nmetadata: {name: echo-strict, namespace: bench}\nspec:\n  selector: {matchLabels: {app: echo}}\n  mtls: {mode: STRICT}\n');
-    await sleep(200);
-    // Warm-up: pools, handshakes, JIT.
-    for (const send of Object.values(variants)) await closedLoop(send, opts.concurrency, 300);
-    const runs: Record<string, LoadResult[]> = {};
-    const order = Object.entries(variants);
-    for (let r = 0; r < opts.rounds; r++) {
-      for (let i = 0; i < order.length; i++) {
-        const [name, send] = order[(i + r) % order.length]!;
-        (runs[name] ??= []).push(await closedLoop(send, opts.concurrency, opts.seconds * 1000));
-      }
-    }
+    await setup.strict();
+    const runs = await interleave(variants, opts);
     const rps = (name: string) => runs[name]!.reduce((s, x) => s + x.requests, 0) / runs[name]!.reduce((s, x) => s + x.seconds, 0);
     const errors = (name: string) => runs[name]!.reduce((s, x) => s + x.errors, 0);
     const round = (x: number, d = 3) => Math.round(x * 10 ** d) / 10 ** d;
-    await mesh.close();
-    await pool.close();
-    await fetch(`${daemon.admin}/v1/resources/peerauthentications/bench/echo-strict`, { method: 'DELETE' });
+    await setup.permissive();
     if (errors('mtls.mesh') + errors('mtls.bare_pool') > 0) throw new Error(`mtls bench: ${errors('mtls.mesh')} mesh and ${errors('mtls.bare_pool')} bare requests failed`);
     return {
       'mtls.mesh.rps': Math.round(rps('mtls.mesh')),
@@ -77,6 +140,6 @@ export async function benchMtls(daemon: Daemon, opts: MtlsBenchOptions): Promise
       'mtls.throughput_ratio': round(rps('mtls.mesh') / rps('mtls.bare_pool')),
     };
   } finally {
-    await stopChild(echo);
+    await setup.close();
   }
 }

@@ -14,6 +14,7 @@ import { benchSubscribeHeap } from './subscribe-heap.js';
 import { benchCaSign } from './ca-sign.js';
 import { benchFirstCert } from './ca-first-cert.js';
 import { benchMtls } from './mtls-throughput.js';
+import { benchSidecar } from './sidecar.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -25,6 +26,7 @@ const { values: args } = parseArgs({
     workers: { type: 'string', default: '2' },
     applies: { type: 'string', default: '100' },
     'warmup-applies': { type: 'string', default: '5' },
+    'sidecar-threads': { type: 'string', default: '1' },
     out: { type: 'string', default: fileURLToPath(new URL('../results.json', import.meta.url)) },
   },
 });
@@ -214,6 +216,9 @@ try {
   if (!args.only || args.only === 'ca') Object.assign(results, await benchFirstCert(daemon));
   if (!args.only || args.only === 'mtls') {
     Object.assign(results, await benchMtls(daemon, { seconds: Number(args.seconds), rounds: Number(args.rounds), concurrency: Number(args.concurrency) }));
+  }
+  if (!args.only || args.only === 'sidecar') {
+    Object.assign(results, await benchSidecar(daemon, { seconds: Number(args.seconds), rounds: Number(args.rounds), concurrency: Number(args.concurrency), threads: Number(args['sidecar-threads']) }));
   }
 } finally {
   await daemon.stop();
