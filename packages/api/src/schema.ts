@@ -17,6 +17,7 @@ export type Schema =
   /** `anyText`: any characters (annotation values); otherwise control characters are refused. */
   | { t: 'string'; nonEmpty?: boolean; rule?: StringRule; anyText?: boolean }
   | { t: 'int'; min?: number; max?: number }
+  | { t: 'bool' }
   | { t: 'enum'; values: readonly string[]; unsupported?: readonly string[] }
   | { t: 'array'; of: Schema; nonEmpty?: boolean }
   /** `key` checks each key; `maxBytes` bounds the UTF-8 size of all keys and string values together. */
@@ -145,6 +146,9 @@ export function check(v: unknown, schema: Schema, path: string, issues: Issue[])
       } else if (schema.max !== undefined && v > schema.max) {
         issues.push({ path, message: `must be at most ${schema.max}, got ${v}` });
       }
+      return;
+    case 'bool':
+      if (typeof v !== 'boolean') issues.push({ path, message: `must be true or false, got ${typeof v === 'string' ? quote(v) : typeName(v)}` });
       return;
     case 'enum':
       if (typeof v !== 'string') issues.push({ path, message: `must be one of ${schema.values.join(', ')}; got ${typeName(v)}` });
