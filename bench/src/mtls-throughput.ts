@@ -19,6 +19,12 @@ export interface MtlsBenchOptions {
   seconds: number;
   rounds: number;
   concurrency: number;
+  /**
+   * Before each measured run, the variant runs this long unmeasured (default 0), so that connections an
+   * idle gap between its runs closed (undici's keep-alive timeout is 4 s, Node's server's 5 s) are open
+   * again and the run measures steady traffic, not handshakes.
+   */
+  rewarmMs?: number;
 }
 
 /** The echo workload serving mTLS, a mesh client with its own certificate, and a bare Pool with the same TLS. */
@@ -106,6 +112,7 @@ export async function interleave(
   for (let r = 0; r < opts.rounds; r++) {
     for (let i = 0; i < order.length; i++) {
       const [name, send] = order[(i + r) % order.length]!;
+      if (opts.rewarmMs) await closedLoop(send, opts.concurrency, opts.rewarmMs);
       (runs[name] ??= []).push(await around(name, () => closedLoop(send, opts.concurrency, opts.seconds * 1000)));
     }
   }

@@ -56,7 +56,9 @@ export async function benchSidecar(daemon: Daemon, opts: SidecarBenchOptions): P
       weft: { client: 0, echo: 0, proxies: 0, requests: 0 },
     };
     const proxyPids = [pair.pids.outbound, pair.pids.inbound];
-    const runs = await interleave(send, opts, async (name, run) => {
+    // Three variants of 2 s leave each one idle for up to 8 s between its runs: long enough for undici
+    // and the echo server to close its connections, so each run is preceded by a short unmeasured one.
+    const runs = await interleave(send, { ...opts, rewarmMs: opts.rewarmMs ?? 200 }, async (name, run) => {
       const c0 = process.cpuUsage();
       const e0 = processCpuUs(setup.echoPid);
       const p0 = proxyPids.reduce((s, pid) => s + processCpuUs(pid), 0);
