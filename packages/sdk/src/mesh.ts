@@ -15,7 +15,7 @@ import { requestEdge } from './client/request-edge.js';
 import { routeStage } from './client/route-stage.js';
 import { TargetParser } from './client/target.js';
 import { Transport } from './client/transport.js';
-import { tlsModeOf } from './client/mtls-connect.js';
+import { clientTlsOf } from './client/mtls-connect.js';
 import { EMPTY_CONFIG, type CompiledConfig } from './config/compiled.js';
 import { ConfigReceiver } from './config/config-receiver.js';
 import { WeftError } from './errors.js';
@@ -63,8 +63,9 @@ export class Mesh extends EventEmitter {
   private readonly clusters = new ClusterDirectory();
   private readonly transport = new Transport({
     tls: () => this.identity?.tls() ?? null,
-    tlsMode: (req) => tlsModeOf(this.config, req.route),
+    clientTls: (req) => clientTlsOf(this.config, req),
     identityRefused: (e) => this.errors.report(e),
+    tlsSettingsProblem: (e) => this.errors.report(e),
   });
   private readonly session: SessionClient;
   /** Set when the mesh has a join token: its key, certificate and trust bundle. */

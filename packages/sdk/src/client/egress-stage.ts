@@ -6,11 +6,13 @@
 // (target.ts). A name with dots is open: `ratings.bookinfo` and `example.com` look alike. It is a mesh
 // host when the config has a VirtualService or DestinationRule for it, or when weftd has ever listed
 // endpoints for it (so a service whose endpoints all died still answers NO_HEALTHY_UPSTREAM instead of
-// going to DNS). A `<name>.<namespace>` name weftd has not answered for yet is subscribed, and the
+// going to DNS). A DestinationRule whose tls.mode is SIMPLE or MUTUAL is the exception: it is how a
+// destination outside the mesh gets TLS origination (Istio's egress pattern), so by itself it leaves the
+// host outside, and the transport connects to it with the rule's TLS. A `<name>.<namespace>` name weftd has not answered for yet is subscribed, and the
 // request waits (bounded, shared with the pick stage's discovery) for that answer. Longer names
 // (`api.github.com`) can never have endpoints in weftd, so only the config can make them mesh hosts.
 import { CLUSTER_DOMAIN } from '@weft/api';
-import type { CompiledConfig } from '../config/compiled.js';
+import type { CompiledConfig, CompiledDestinationRule } from '../config/compiled.js';
 import { WeftError } from '../errors.js';
 import { unlessAborted } from './abortable.js';
 import type { ClusterDirectory } from './clusters.js';
@@ -50,7 +52,7 @@ export function egressStage(deps: EgressStageDeps): Layer {
     const settle = (req: OutboundRequest, discovered: boolean): Promise<OutboundResponse> => {
       const fqdn = req.target.fqdn;
       const config = deps.config();
-      if (clusters.hadEndpoints(fqdn) || config.routes.has(fqdn) || config.destinationRules.has(fqdn)) return inside(req);
+      if (clusters.hadEndpoints(fqdn) || config.routes.has(fqdn) || claimsForMesh(config.destinationRules.get(fqdn))) return inside(req);
       // `<name>.<namespace>` was given the cluster suffix by toFqdn: weftd may list endpoints for it.
       if (!discovered && !clusters.isKnown(fqdn) && fqdn.endsWith(CLUSTER_SUFFIX)) {
         return unlessAborted(deps.awaitHost(fqdn), req.signal).then(() => settle(req, true));
@@ -65,6 +67,11 @@ export function egressStage(deps: EgressStageDeps): Layer {
       return settle(req, false);
     };
   };
+}
+
+/** A DestinationRule names a mesh host unless all it does is originate TLS to it (SIMPLE / MUTUAL at the rule level). */
+function claimsForMesh(rule: CompiledDestinationRule | undefined): boolean {
+  return rule !== undefined && rule.tls.origination === undefined;
 }
 
 function blocked(req: OutboundRequest): WeftError {

@@ -5,10 +5,10 @@
 // the mesh CA but belongs to another service account is exactly the impersonation to refuse.
 import type { DetailedPeerCertificate, PeerCertificate } from 'node:tls';
 import { verifyPeer } from '@weft/ca';
-import type { ClientTlsMode } from '@weft/api';
 import type { Endpoint } from '../balancer/endpoint.js';
-import type { CompiledConfig, RouteDecision } from '../config/compiled.js';
+import { AUTO_MTLS, type ClientTls, type CompiledConfig } from '../config/compiled.js';
 import type { TlsMaterial } from '../identity/tls-material.js';
+import type { OutboundRequest } from './pipeline.js';
 
 /** The `code` of the error a refused server identity fails the connection with. */
 export const PEER_IDENTITY_ERROR = 'ERR_WEFT_PEER_IDENTITY';
@@ -22,12 +22,22 @@ export function speaksMtls(endpoint: Endpoint, material: TlsMaterial | null): ma
   return material !== null && endpoint.mtls === true && !!endpoint.serviceAccount && !!endpoint.namespace;
 }
 
-/** DestinationRule trafficPolicy.tls.mode for a routed request: the subset's, else the rule's; none: ISTIO_MUTUAL (auto). */
-export function tlsModeOf(config: CompiledConfig, route: RouteDecision | undefined): ClientTlsMode {
-  if (!route) return 'ISTIO_MUTUAL';
+/**
+ * DestinationRule trafficPolicy.tls for a request. Routed (mesh) requests: the subset's, else the rule's,
+ * else auto-mTLS. Requests leaving the mesh: the rule of the host as named, when it originates TLS
+ * (SIMPLE / MUTUAL); otherwise the request goes as written (the egress stage keeps a host whose rule
+ * sets another mode in the mesh). IP literals and localhost have no DestinationRule.
+ */
+export function clientTlsOf(config: CompiledConfig, req: OutboundRequest): ClientTls {
+  if (req.external) {
+    if (req.target.kind !== 'dns') return AUTO_MTLS;
+    return config.destinationRules.get(req.target.fqdn)?.tls ?? AUTO_MTLS;
+  }
+  const route = req.route;
+  if (!route) return AUTO_MTLS;
   const rule = config.destinationRules.get(route.host);
-  if (!rule) return 'ISTIO_MUTUAL';
-  return (route.subset !== undefined ? rule.subsets.get(route.subset)?.tlsMode : undefined) ?? rule.tlsMode;
+  if (!rule) return AUTO_MTLS;
+  return (route.subset !== undefined ? rule.subsets.get(route.subset)?.tls : undefined) ?? rule.tls;
 }
 
 /** undici `connect` options for one endpoint and one generation of the caller's certificate. */

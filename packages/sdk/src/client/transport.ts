@@ -1,16 +1,20 @@
 // Transport: the terminal Handler. One undici Pool per endpoint origin (per origin and certificate
 // generation when the call goes over mTLS: after a renewal, new connections present the new
-// certificate while the old pool finishes what it carries), kept alive and reused across requests; `pool.request()` (the dispatcher API, not fetch) keeps the per-request cost low. Mesh
+// certificate while the old pool finishes what it carries; per origin and settings when a
+// DestinationRule originates TLS with SIMPLE / MUTUAL, tls-origination.ts), kept alive and reused across
+// requests; `pool.request()` (the dispatcher API, not fetch) keeps the per-request cost low. Mesh
 // endpoints' pools live while the endpoint is in a view (retain); external origins' pools are a
 // separate bounded set (external-pools.ts).
 // Connection-level failures become WeftErrors with Envoy's flags (UF: could not connect, including a
-// failed TLS handshake or certificate check; UR: reset).
-import type { ClientTlsMode } from '@weft/api';
+// failed TLS handshake or certificate check, or TLS settings whose files cannot be used; UR: reset).
 import { Pool } from 'undici';
+import { AUTO_MTLS, type ClientTls, type TlsOrigination } from '../config/compiled.js';
 import { WeftError } from '../errors.js';
 import type { TlsMaterial } from '../identity/tls-material.js';
-import { ExternalPools } from './external-pools.js';
+import { ExternalPools, type PoolConnect } from './external-pools.js';
 import { expectedSpiffeId, mtlsConnectOptions, PEER_IDENTITY_ERROR, speaksMtls } from './mtls-connect.js';
+import { TLS_SETTINGS_ERROR } from './pem-files.js';
+import { TlsOriginator } from './tls-origination.js';
 import type { Endpoint } from '../balancer/endpoint.js';
 import type { Handler, OutboundRequest, OutboundResponse } from './pipeline.js';
 
@@ -21,6 +25,7 @@ const CERTIFICATE_ERRORS = new Set([
   'DEPTH_ZERO_SELF_SIGNED_CERT', 'SELF_SIGNED_CERT_IN_CHAIN', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
   'UNABLE_TO_GET_ISSUER_CERT', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID',
   'CERT_REVOKED', 'CERT_UNTRUSTED', 'CERT_REJECTED', 'HOSTNAME_MISMATCH',
+  'UNABLE_TO_GET_CRL', 'CRL_HAS_EXPIRED', 'CRL_NOT_YET_VALID', 'CRL_SIGNATURE_FAILURE', 'UNABLE_TO_DECRYPT_CRL_SIGNATURE',
 ]);
 
 export interface TransportOptions {
@@ -28,16 +33,32 @@ export interface TransportOptions {
   connections?: number;
   /** The caller's TLS material; null (or absent) without an identity: every call is plaintext. */
   tls?: () => TlsMaterial | null;
-  /** DestinationRule tls.mode for the request: DISABLE sends plaintext even where mTLS is possible. */
-  tlsMode?: (req: OutboundRequest) => ClientTlsMode;
+  /**
+   * DestinationRule trafficPolicy.tls for the request (mtls-connect.ts clientTlsOf); absent: auto-mTLS.
+   * DISABLE sends plaintext even where mTLS is possible; SIMPLE / MUTUAL originate TLS with the rule's files.
+   */
+  clientTls?: (req: OutboundRequest) => ClientTls;
   /** A server that failed the identity check (logged: it is an impersonation or a misregistration). */
   identityRefused?: (e: Error) => void;
+  /** TLS settings that cannot be used (a missing or bad file): reported once, until the problem changes. */
+  tlsSettingsProblem?: (e: Error) => void;
 }
 
 interface MeshPool {
   /** The endpoint's origin (`http://address:port`), what retain() is told about. */
   origin: string;
   pool: Pool;
+  /** How it connects: an mTLS pool gives way to the next certificate generation, an originating one to new settings of the same rule. */
+  kind: 'plain' | 'mtls' | 'originate';
+  /** For originating pools: where the settings are written (`DestinationRule shop/ext: spec.trafficPolicy.tls`). */
+  source?: string;
+}
+
+/** The pool key and connector of one endpoint with one origination setting, made once rather than per request. */
+interface OriginationConnect extends PoolConnect {
+  readonly origination: TlsOrigination;
+  /** The host as the caller named it: the default SNI and the name checked. */
+  readonly host: string;
 }
 
 export class Transport {
@@ -47,20 +68,29 @@ export class Transport {
   private closed = false;
   /** The mTLS pool key of an endpoint, built once per certificate generation rather than per request. */
   private readonly mtlsKeys = new WeakMap<Endpoint, { generation: TlsMaterial['generation']; key: string }>();
+  private readonly originations = new WeakMap<Endpoint, OriginationConnect>();
+  private readonly originator: TlsOriginator;
 
   constructor(private readonly options: TransportOptions = {}) {
     this.external = new ExternalPools(undefined, options.connections ?? null);
+    this.originator = new TlsOriginator({ problem: (e) => options.tlsSettingsProblem?.(e) });
   }
 
   readonly handler: Handler = async (req) => {
     const endpoint = req.endpoint!;
+    const tls = this.options.clientTls?.(req) ?? AUTO_MTLS;
+    const origination = tls.origination;
     let pool: Pool;
     if (req.external) {
       if (this.closed) throw new WeftError('MESH_CLOSED', 'the mesh is closed');
-      pool = this.external.get(endpoint.origin);
+      // One pool for http: and https: URLs alike: the settings make the TLS, never twice.
+      pool = origination ? this.external.get(httpsOrigin(endpoint.origin), this.originationConnect(endpoint, origination, req.target.host)) : this.external.get(endpoint.origin);
+    } else if (origination) {
+      const connect = this.originationConnect(endpoint, origination, req.target.host);
+      pool = this.pools.get(connect.key)?.pool ?? this.openOriginating(connect, endpoint);
     } else {
       const material = this.options.tls?.() ?? null;
-      const mtls = speaksMtls(endpoint, material) && this.options.tlsMode?.(req) !== 'DISABLE';
+      const mtls = speaksMtls(endpoint, material) && tls.mode !== 'DISABLE';
       // The identity to check is part of the key: a port taken over by another registration gets a new pool.
       const key = mtls ? this.mtlsKey(endpoint, material) : endpoint.origin;
       pool = this.pools.get(key)?.pool ?? this.open(key, endpoint, mtls ? material : null);
@@ -74,7 +104,7 @@ export class Transport {
         signal: req.signal,
       })) as unknown as OutboundResponse;
     } catch (e) {
-      const mapped = mapError(e, req);
+      const mapped = mapError(e, req, origination);
       if (isIdentityRefusal(e)) this.options.identityRefused?.(mapped as Error);
       throw mapped;
     }
@@ -114,35 +144,71 @@ export class Transport {
     return key;
   }
 
+  private originationConnect(endpoint: Endpoint, origination: TlsOrigination, host: string): OriginationConnect {
+    const cached = this.originations.get(endpoint);
+    if (cached?.origination === origination && cached.host === host) return cached;
+    const connect: OriginationConnect = {
+      key: `${httpsOrigin(endpoint.origin)} ${host} ${origination.key}`,
+      origination,
+      host,
+      connector: () => this.originator.connector(origination, host),
+    };
+    this.originations.set(endpoint, connect);
+    return connect;
+  }
+
   private open(key: string, endpoint: Endpoint, material: TlsMaterial | null): Pool {
     if (this.closed) throw new WeftError('MESH_CLOSED', 'the mesh is closed');
     const origin = endpoint.origin;
     const base = { connections: this.options.connections ?? null, pipelining: 1 };
     const pool = material
-      ? new Pool(`https${origin.slice('http'.length)}`, { ...base, connect: mtlsConnectOptions(endpoint, material) })
+      ? new Pool(httpsOrigin(origin), { ...base, connect: mtlsConnectOptions(endpoint, material) })
       : new Pool(origin, base);
-    if (material) {
-      // The pools of older certificates (or of a former registration) take no new request: they close once what they carry is done.
-      for (const [k, p] of this.pools) {
-        if (p.origin === origin && k !== origin) {
-          this.pools.delete(k);
-          p.pool.close().catch(() => undefined);
-        }
-      }
-    }
-    this.pools.set(key, { origin, pool });
+    // The pools of older certificates (or of a former registration) take no new request: they close once what they carry is done.
+    if (material) this.closeOthers(origin, (p) => p.kind === 'mtls');
+    this.pools.set(key, { origin, pool, kind: material ? 'mtls' : 'plain' });
     return pool;
   }
+
+  private openOriginating(connect: OriginationConnect, endpoint: Endpoint): Pool {
+    if (this.closed) throw new WeftError('MESH_CLOSED', 'the mesh is closed');
+    const origin = endpoint.origin;
+    const source = connect.origination.source;
+    const pool = new Pool(httpsOrigin(origin), { connections: this.options.connections ?? null, pipelining: 1, connect: connect.connector() });
+    // The same rule's former settings for this endpoint take no new request.
+    this.closeOthers(origin, (p) => p.kind === 'originate' && p.source === source);
+    this.pools.set(connect.key, { origin, pool, kind: 'originate', source });
+    return pool;
+  }
+
+  private closeOthers(origin: string, which: (p: MeshPool) => boolean): void {
+    for (const [k, p] of this.pools) {
+      if (p.origin === origin && which(p)) {
+        this.pools.delete(k);
+        p.pool.close().catch(() => undefined);
+      }
+    }
+  }
+}
+
+/** `https://host:port` for `http://host:port` (an https origin stays as it is). */
+function httpsOrigin(origin: string): string {
+  return origin.startsWith('https:') ? origin : `https${origin.slice('http'.length)}`;
 }
 
 function isIdentityRefusal(e: unknown): boolean {
   return (e as { code?: unknown } | null)?.code === PEER_IDENTITY_ERROR;
 }
 
-function mapError(e: unknown, req: OutboundRequest): unknown {
+function mapError(e: unknown, req: OutboundRequest, origination: TlsOrigination | undefined): unknown {
   const code = (e as { code?: unknown } | null)?.code;
   if (typeof code !== 'string') return e; // DOMException's code is a number
-  const where = `${req.route?.host ?? req.target.host} at ${req.endpoint!.origin}`;
+  const where = origination
+    ? `${req.route?.host ?? req.target.host} at ${httpsOrigin(req.endpoint!.origin)} (TLS by ${origination.source}, mode ${origination.mode})`
+    : `${req.route?.host ?? req.target.host} at ${req.endpoint!.origin}`;
+  if (code === TLS_SETTINGS_ERROR) {
+    return new WeftError('UPSTREAM_CONNECT_FAILURE', `upstream connect error for ${where}: ${(e as Error).message}`, { cause: e });
+  }
   if (code === PEER_IDENTITY_ERROR) {
     return new WeftError('UPSTREAM_CONNECT_FAILURE', `upstream connect error for ${where}: mTLS: ${(e as Error).message}`, { cause: e });
   }

@@ -4,6 +4,7 @@ import { TargetParser } from '../client/target.js';
 import type { OutboundRequest } from '../client/pipeline.js';
 import { selectRoute } from '../client/route-stage.js';
 import { ConfigRejectedError } from './compile.js';
+import { AUTO_MTLS } from './compiled.js';
 import { compileConfig } from './config-compiler.js';
 import { resourceMsg } from './test-resources.js';
 
@@ -145,8 +146,54 @@ describe('compileConfig', () => {
     const dr = config.destinationRules.get(REVIEWS)!;
     expect(dr.source).to.equal('bookinfo/reviews');
     expect(dr.balancer).to.equal('ROUND_ROBIN');
-    expect(dr.subsets.get('v1')).to.deep.equal({ name: 'v1', labels: [['version', 'v1']], balancer: 'ROUND_ROBIN', tlsMode: 'ISTIO_MUTUAL' });
+    expect(dr.subsets.get('v1')).to.deep.equal({ name: 'v1', labels: [['version', 'v1']], balancer: 'ROUND_ROBIN', tls: AUTO_MTLS });
     expect(dr.subsets.get('v2')!.balancer).to.equal('LEAST_REQUEST');
+  });
+
+  it("compiles tls: SIMPLE / MUTUAL into an origination with Istio's defaults, a subset's tls replacing the rule's whole, and a pool key per settings", () => {
+    const mutual = { mode: 'MUTUAL', clientCertificate: '/c.pem', privateKey: '/k.pem', caCertificates: '/ca.pem', subjectAltNames: ['api.example.com'], sni: 'API.example.com' };
+    const config = compileConfig('1', [
+      resourceMsg('DestinationRule', NS, 'api', {
+        host: 'api.example.com',
+        trafficPolicy: { tls: mutual },
+        subsets: [
+          { name: 'same', labels: { v: '1' } },
+          { name: 'nomode', labels: { v: '2' }, trafficPolicy: { tls: {} } },
+          { name: 'simple', labels: { v: '3' }, trafficPolicy: { tls: { mode: 'SIMPLE', insecureSkipVerify: true } } },
+          { name: 'plain', labels: { v: '4' }, trafficPolicy: { tls: { mode: 'DISABLE' } } },
+        ],
+      }),
+      resourceMsg('DestinationRule', NS, 'reviews', { host: 'reviews', trafficPolicy: { tls: { mode: 'ISTIO_MUTUAL' } } }),
+    ], NS);
+    const dr = config.destinationRules.get('api.example.com')!;
+    expect(dr.tls.mode).to.equal('MUTUAL');
+    const o = dr.tls.origination!;
+    expect(o).to.include({
+      mode: 'MUTUAL', source: `DestinationRule ${NS}/api: spec.trafficPolicy.tls`, clientCertificate: '/c.pem', privateKey: '/k.pem', caCertificates: '/ca.pem',
+      caCrl: undefined, sni: 'api.example.com', insecureSkipVerify: false,
+    });
+    expect(o.subjectAltNames).to.deep.equal(['api.example.com']);
+    expect(dr.subsets.get('same')!.tls).to.equal(dr.tls);
+    expect(dr.subsets.get('nomode')!.tls).to.equal(dr.tls);
+    const simple = dr.subsets.get('simple')!.tls.origination!;
+    // Nothing of the rule's tls is inherited by a subset that sets its own (Istio merges tls as a whole).
+    expect(simple).to.include({ mode: 'SIMPLE', source: `DestinationRule ${NS}/api: spec.subsets[2].trafficPolicy.tls`, clientCertificate: undefined, caCertificates: undefined, sni: undefined, insecureSkipVerify: true });
+    expect(simple.subjectAltNames).to.deep.equal([]);
+    expect(simple.key).to.not.equal(o.key);
+    expect(dr.subsets.get('plain')!.tls).to.deep.equal({ mode: 'DISABLE', origination: undefined });
+    expect(config.destinationRules.get(REVIEWS)!.tls).to.equal(AUTO_MTLS);
+    // The same settings compiled again give the same key (pools survive an unrelated config change); others do not.
+    const again = compileConfig('2', [resourceMsg('DestinationRule', NS, 'api', { host: 'api.example.com', trafficPolicy: { tls: mutual } })], NS);
+    expect(again.destinationRules.get('api.example.com')!.tls.origination!.key).to.equal(o.key);
+    const other = compileConfig('3', [resourceMsg('DestinationRule', NS, 'api', { host: 'api.example.com', trafficPolicy: { tls: { ...mutual, caCertificates: '/other-ca.pem' } } })], NS);
+    expect(other.destinationRules.get('api.example.com')!.tls.origination!.key).to.not.equal(o.key);
+  });
+
+  it('never reads a file when compiling: a missing one is not a reason to reject the config', () => {
+    const config = compileConfig('1', [
+      resourceMsg('DestinationRule', NS, 'api', { host: 'api.example.com', trafficPolicy: { tls: { mode: 'SIMPLE', caCertificates: '/nonexistent/weft-test/ca.pem' } } }),
+    ], NS);
+    expect(config.destinationRules.get('api.example.com')!.tls.origination!.caCertificates).to.equal('/nonexistent/weft-test/ca.pem');
   });
 
   it('rejects the whole update naming kind, namespace/name and the field path', () => {

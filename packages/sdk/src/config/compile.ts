@@ -6,6 +6,7 @@ import {
   isValidationError,
   toFqdn,
   validateResource,
+  type ClientTlsSettings,
   type DestinationRule,
   type HTTPMatchRequest,
   type HTTPRoute,
@@ -17,7 +18,9 @@ import { canonicalBalancerName, getBalancer } from '../balancer/index.js';
 import { compileAuthorizationPolicy, type CompiledAuthorizationPolicy } from './authorization-policy.js';
 import { compilePeerAuthentication, type CompiledPeerAuthentication } from './peer-authentication.js';
 import { compileStringMatch } from './string-match.js';
+import { AUTO_MTLS } from './compiled.js';
 import type {
+  ClientTls,
   CompiledDestinationRule,
   CompiledMatch,
   CompiledRoute,
@@ -159,16 +162,41 @@ function balancerOf(simple: string | undefined, fallback: string, path: string, 
 }
 
 function compileDestinationRule(host: string, rule: DestinationRule): CompiledDestinationRule {
+  const source = `${rule.metadata.namespace}/${rule.metadata.name}`;
   const balancer = balancerOf(rule.spec.trafficPolicy?.loadBalancer?.simple, canonicalBalancerName(undefined), 'spec.trafficPolicy.loadBalancer.simple', rule);
-  const tlsMode = rule.spec.trafficPolicy?.tls?.mode ?? 'ISTIO_MUTUAL';
+  const tls = compileClientTls(rule.spec.trafficPolicy?.tls, AUTO_MTLS, `DestinationRule ${source}: spec.trafficPolicy.tls`);
   const subsets = new Map<string, CompiledSubset>();
   (rule.spec.subsets ?? []).forEach((s, i) => {
     subsets.set(s.name, {
       name: s.name,
       labels: Object.entries(s.labels ?? {}),
       balancer: balancerOf(s.trafficPolicy?.loadBalancer?.simple, balancer, `spec.subsets[${i}].trafficPolicy.loadBalancer.simple`, rule),
-      tlsMode: s.trafficPolicy?.tls?.mode ?? tlsMode,
+      tls: compileClientTls(s.trafficPolicy?.tls, tls, `DestinationRule ${source}: spec.subsets[${i}].trafficPolicy.tls`),
     });
   });
-  return { host, source: `${rule.metadata.namespace}/${rule.metadata.name}`, balancer, tlsMode, subsets };
+  return { host, source, balancer, tls, subsets };
+}
+
+/**
+ * A tls setting with a mode replaces the inherited one as a whole (Istio merges a subset's tls that way);
+ * without a mode it carries nothing else (validated) and the inherited setting stays. No file is read
+ * here: a file is the calling machine's business, checked when a connection is made, so a missing one
+ * fails the requests that need it and never the whole config.
+ */
+function compileClientTls(settings: ClientTlsSettings | undefined, inherited: ClientTls, source: string): ClientTls {
+  const mode = settings?.mode;
+  if (mode === undefined) return inherited;
+  if (mode !== 'SIMPLE' && mode !== 'MUTUAL') return mode === AUTO_MTLS.mode ? AUTO_MTLS : { mode, origination: undefined };
+  const fields = {
+    mode,
+    clientCertificate: settings!.clientCertificate,
+    privateKey: settings!.privateKey,
+    caCertificates: settings!.caCertificates,
+    caCrl: settings!.caCrl,
+    subjectAltNames: Object.freeze([...(settings!.subjectAltNames ?? [])]),
+    sni: settings!.sni?.toLowerCase(),
+    insecureSkipVerify: settings!.insecureSkipVerify === true,
+  };
+  const origination = Object.freeze({ ...fields, source, key: JSON.stringify([source, ...Object.values(fields)]) });
+  return Object.freeze({ mode, origination });
 }

@@ -45,13 +45,46 @@ export interface HostRoutes {
   readonly routes: readonly CompiledRoute[];
 }
 
+/**
+ * TLS the caller originates with the user's settings (DestinationRule tls.mode SIMPLE or MUTUAL). The
+ * files are paths on this workload's machine, read when a connection is made (client/pem-files.ts).
+ */
+export interface TlsOrigination {
+  readonly mode: 'SIMPLE' | 'MUTUAL';
+  /** Where the settings are written, for messages: `DestinationRule shop/ext: spec.trafficPolicy.tls`. */
+  readonly source: string;
+  readonly clientCertificate: string | undefined;
+  readonly privateKey: string | undefined;
+  /** Absent: Node's trust store (Istio: the OS's CA certificates). */
+  readonly caCertificates: string | undefined;
+  readonly caCrl: string | undefined;
+  /** Empty: the certificate is checked against the name connected to (sni, else the host). */
+  readonly subjectAltNames: readonly string[];
+  /** Absent: the host the caller named (no SNI for an IP address). */
+  readonly sni: string | undefined;
+  readonly insecureSkipVerify: boolean;
+  /** Equal for equal settings from one place, and only then: pools are keyed by it, so different settings never share a connection. */
+  readonly key: string;
+}
+
+/** trafficPolicy.tls as the transport reads it. */
+export interface ClientTls {
+  /** Absent in the rule: ISTIO_MUTUAL (auto-mTLS). */
+  readonly mode: ClientTlsMode;
+  /** Set for SIMPLE and MUTUAL, undefined otherwise. */
+  readonly origination: TlsOrigination | undefined;
+}
+
+/** No tls setting: auto-mTLS where the endpoint accepts it, as Istio. */
+export const AUTO_MTLS: ClientTls = Object.freeze({ mode: 'ISTIO_MUTUAL', origination: undefined });
+
 export interface CompiledSubset {
   readonly name: string;
   readonly labels: ReadonlyArray<readonly [string, string]>;
   /** Canonical balancer name (subset policy, else the rule's, else LEAST_REQUEST). */
   readonly balancer: string;
-  /** trafficPolicy.tls.mode (subset policy, else the rule's, else ISTIO_MUTUAL: auto-mTLS). */
-  readonly tlsMode: ClientTlsMode;
+  /** trafficPolicy.tls (the subset's as a whole when it sets a mode, else the rule's, else AUTO_MTLS). */
+  readonly tls: ClientTls;
 }
 
 export interface CompiledDestinationRule {
@@ -59,7 +92,7 @@ export interface CompiledDestinationRule {
   /** `<namespace>/<name>` of the DestinationRule in force for this host. */
   readonly source: string;
   readonly balancer: string;
-  readonly tlsMode: ClientTlsMode;
+  readonly tls: ClientTls;
   readonly subsets: ReadonlyMap<string, CompiledSubset>;
 }
 
