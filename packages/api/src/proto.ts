@@ -162,3 +162,18 @@ export function caHashOfCertificate(pem: string): string {
 /** Default gRPC port of weftd's session server and its admin HTTP port. */
 export const DEFAULT_GRPC_PORT = 15010;
 export const DEFAULT_ADMIN_PORT = 15000;
+
+/**
+ * weftd's own identity: the URI SAN of the certificate it serves its session port and admin API with.
+ * Workloads and weftctl accept weftd by this name and the mesh's roots, not by a host name (weftd may be
+ * reached by any address). No join token may be made for it (weftd refuses), so no workload can hold it.
+ */
+export const WEFTD_NAMESPACE = 'istio-system';
+export const WEFTD_SERVICE_ACCOUNT = 'weftd';
+export function weftdSpiffeId(trustDomain: string): string {
+  return `spiffe://${trustDomain}/ns/${WEFTD_NAMESPACE}/sa/${WEFTD_SERVICE_ACCOUNT}`;
+}
+/** True when `uri` is weftd's identity in some trust domain. */
+export function isWeftdSpiffeId(uri: string): boolean {
+  return /^spiffe:\/\/[^/]+\/ns\/istio-system\/sa\/weftd$/.test(uri);
+}

@@ -21,3 +21,4 @@ export { TrustBundle, type BundleRoot, type TrustBundleJson } from './trust-bund
 export { verifyPeer, type PeerRejection, type PeerVerification, type VerifyPeerOptions } from './verify-peer.js';
 export { CaDirectory, TRUST_BUNDLE_FILE, type CaDirectoryOptions } from './ca-directory.js';
 export { createWorkloadKey, type WorkloadKey } from './workload-key.js';
+export { writeFileAtomic } from './atomic-file.js';

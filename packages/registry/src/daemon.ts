@@ -4,7 +4,10 @@ import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
-import { TRUST_BUNDLE_FILE } from '@weft/ca';
+import { TRUST_BUNDLE_FILE, writeFileAtomic } from '@weft/ca';
+
+/** The trust bundle as PEM, for workloads without a join token (WEFT_CA_FILE) and for curl --cacert. */
+export const CA_PEM_FILE = 'ca.pem';
 import { ConfigService } from './config/config-service.js';
 import { AdminServer } from './admin/admin-server.js';
 import { EndpointRegistry } from './registry/endpoint-registry.js';
@@ -13,6 +16,8 @@ import { FileStore } from './store/file-store.js';
 import { CertificateIssuer } from './identity/certificate-issuer.js';
 import { JoinTokenStore } from './identity/join-token-store.js';
 import { MeshCa } from './identity/mesh-ca.js';
+import { WeftdCertificate } from './identity/weftd-certificate.js';
+import { AdminCredentialFile } from './admin/admin-credential.js';
 
 export interface DaemonOptions {
   dataDir: string;
@@ -43,6 +48,8 @@ export interface Daemon {
   sessions: SessionServer;
   ca: MeshCa;
   tokens: JoinTokenStore;
+  /** <data-dir>/admin.cred, and whether this start created it. */
+  adminCredential: { path: string; created: boolean };
   /** Stops accepting, ends sessions, and closes the store (waiting for writes in flight). */
   close(): Promise<void>;
 }
@@ -60,13 +67,23 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   const caIsNew = !opts.caCertFile && !existsSync(join(caDir, TRUST_BUNDLE_FILE));
   let ca: MeshCa;
   let tokens: JoinTokenStore;
+  let serving: WeftdCertificate;
+  let credential: { file: AdminCredentialFile; created: boolean };
   try {
     ca = await MeshCa.open({ dataDir: opts.dataDir, trustDomain: opts.trustDomain ?? 'cluster.local', caCertFile: opts.caCertFile, caKeyFile: opts.caKeyFile });
     tokens = await JoinTokenStore.open(opts.dataDir);
+    serving = await WeftdCertificate.issue(ca, { host: opts.host, ttlSeconds: opts.certTtlSeconds ?? 24 * 3600, log });
+    credential = await AdminCredentialFile.open(opts.dataDir, ca.bundle.pem);
+    await writeFileAtomic(join(opts.dataDir, CA_PEM_FILE), ca.bundle.pem, 0o644);
   } catch (e) {
     await store.close();
     throw e;
   }
+  // weftctl trusts weftd by the roots in admin.cred: a new bundle (a rotation) is written there too.
+  ca.onBundleChange((bundle) => {
+    writeFileAtomic(join(opts.dataDir, CA_PEM_FILE), bundle.pem, 0o644).catch((e: unknown) => log(`could not write the new trust bundle to ${join(opts.dataDir, CA_PEM_FILE)}: ${(e as Error).message}`));
+    credential.file.setCa(bundle.pem).catch((e: unknown) => log(`could not write the new trust bundle to ${credential.file.path}: ${(e as Error).message}; weftctl will not trust weftd's next certificate until it is fixed`));
+  });
   const issuer = new CertificateIssuer(ca, tokens, opts.certTtlSeconds ?? 24 * 3600);
   const registry = new EndpointRegistry(opts.endpointGraceMs);
   const config = new ConfigService(store, log);
@@ -80,9 +97,9 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     maxConnectionsPerPeer: opts.maxConnectionsPerPeer,
     maxStreamsPerConnection: opts.maxStreamsPerConnection,
     log,
-    identity: { ca, issuer },
+    identity: { ca, issuer, serving },
   });
-  const admin = new AdminServer({ config, registry, sessions, tokens, ca });
+  const admin = new AdminServer({ config, registry, sessions, tokens, ca, security: { serving, credential: credential.file } });
   let grpcPort: number;
   let adminPort: number;
   try {
@@ -97,6 +114,8 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     await sessions.close(0);
     await admin.close();
     registry.close();
+    serving.close();
+    if (credential.created) await rm(credential.file.path, { force: true });
     // A root made by this failed first start is no one's yet: leave the data dir as it was found.
     if (caIsNew && store.revision === 0) await rm(caDir, { recursive: true, force: true });
     await store.closeAndDiscardIfNew();
@@ -110,8 +129,10 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     sessions,
     ca,
     tokens,
+    adminCredential: { path: credential.file.path, created: credential.created },
     close: () =>
       (closing ??= (async () => {
+        serving.close();
         await Promise.all([admin.close(), sessions.close()]);
         registry.close();
         await store.close();

@@ -1,5 +1,6 @@
 // `weftctl`: the command-line client of weftd's admin API.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { readAdminCredential, type AdminCredential } from './admin/admin-credential.js';
 import { isValidationError, parseDuration } from '@weft/api';
 import { AdminClient, DEFAULT_REQUEST_TIMEOUT_MS, isAdminRequestError, type ApiIssue } from './cli/admin-client.js';
 import { exitQuietlyOnBrokenPipe } from './cli/broken-pipe.js';
@@ -14,11 +15,14 @@ import { formatFlagHelp, isUsageError, parseFlags, UsageError, type FlagSpec, ty
 import { ManifestReadError } from './cli/manifest-files.js';
 import { escapeLines, escapeText } from './cli/terminal-text.js';
 
-const DEFAULT_SERVER = 'http://127.0.0.1:15000';
+const DEFAULT_SERVER = 'https://127.0.0.1:15000';
+/** weftd's default data dir, relative to where weftctl runs: the local default needs no flag. */
+const DEFAULT_CREDENTIALS = '.weft-data/admin.cred';
 const COMMANDS: Command[] = [applyCommand, getCommand, deleteCommand, servicesCommand, tokenCommand, versionCommand];
 /** Flags every command takes, before or after its name. */
 const GLOBAL_FLAGS: FlagSpec[] = [
   { name: 'server', short: 's', value: 'URL', description: 'admin API of weftd (or WEFT_SERVER)', default: DEFAULT_SERVER },
+  { name: 'credentials', value: 'FILE', description: "weftd's admin credential (or WEFT_CREDENTIALS)", default: DEFAULT_CREDENTIALS },
   { name: 'request-timeout', value: 'DURATION', description: 'how long to wait for each answer of weftd (e.g. 10s, 2m; 0 waits for ever)', default: `${DEFAULT_REQUEST_TIMEOUT_MS / 1000}s` },
   { name: 'help', short: 'h', description: 'print help' },
 ];
@@ -137,10 +141,14 @@ export async function run(argv: readonly string[], io = STD_IO): Promise<number>
     const flag = (n: string) => parsed.values.get(n)?.[0] ?? leading.values.get(n)?.[0];
     const fromFlag = flag('server');
     const server = fromFlag ?? process.env['WEFT_SERVER'] ?? DEFAULT_SERVER;
-    if (!/^https?:\/\/[^/]+/.test(server)) {
-      throw new UsageError(`${fromFlag === undefined ? 'WEFT_SERVER' : '--server'} ${JSON.stringify(server)} is not an http:// URL (e.g. http://127.0.0.1:15000)`);
+    const serverSource = fromFlag === undefined ? 'WEFT_SERVER' : '--server';
+    if (/^http:\/\//.test(server)) {
+      throw new UsageError(`${serverSource} ${JSON.stringify(server)}: weftd's admin API is HTTPS; use ${server.replace(/^http:/, 'https:')}`);
     }
-    client = new AdminClient(server, requestTimeout(flag('request-timeout')));
+    if (!/^https:\/\/[^/]+/.test(server)) {
+      throw new UsageError(`${serverSource} ${JSON.stringify(server)} is not an https:// URL (e.g. ${DEFAULT_SERVER})`);
+    }
+    client = new AdminClient(server, requestTimeout(flag('request-timeout')), await loadCredential(flag('credentials'), versionFlag));
     const ctx: CommandContext = { client, out: io.out, err: io.err, readStdin: () => readFileSync(0) };
     const code = await command.run(ctx, parsed);
     return typeof code === 'number' ? code : 0;
@@ -167,6 +175,28 @@ export async function run(argv: readonly string[], io = STD_IO): Promise<number>
     throw e;
   } finally {
     client?.close();
+  }
+}
+
+/**
+ * The admin credential from --credentials, else WEFT_CREDENTIALS, else .weft-data/admin.cred here.
+ * Missing: a message that names all three (or none, for --version, which answers for weftctl alone).
+ */
+async function loadCredential(fromFlag: string | undefined, optional: boolean): Promise<(AdminCredential & { source: string }) | undefined> {
+  const fromEnv = process.env['WEFT_CREDENTIALS'] || undefined;
+  const path = fromFlag ?? fromEnv ?? DEFAULT_CREDENTIALS;
+  const source = fromFlag !== undefined ? `--credentials ${path}` : fromEnv !== undefined ? `WEFT_CREDENTIALS ${path}` : path;
+  if (fromFlag === undefined && fromEnv === undefined && !existsSync(path)) {
+    if (optional) return undefined;
+    throw new UsageError(
+      `no admin credential: weftctl needs weftd's admin.cred (weftd writes it to <data-dir>/admin.cred on first start and prints its path). ` +
+        `Give --credentials FILE or set WEFT_CREDENTIALS; without either weftctl reads ${DEFAULT_CREDENTIALS} in the current directory (weftd's default data dir), and there is none in ${process.cwd()}`,
+    );
+  }
+  try {
+    return { ...(await readAdminCredential(path)), source };
+  } catch (e) {
+    throw new UsageError(`${fromFlag !== undefined ? '--credentials' : fromEnv !== undefined ? 'WEFT_CREDENTIALS' : 'admin credential'}: ${(e as Error).message}`);
   }
 }
 

@@ -158,7 +158,8 @@ export async function main(argv: readonly string[]): Promise<void> {
   const shown = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
   process.stdout.write(
     `weftd: control plane listening on ${shown}:${daemon.grpcPort} (gRPC)\n` +
-      `weftd: admin API listening on http://${shown}:${daemon.adminPort}\n` +
+      `weftd: admin API listening on https://${shown}:${daemon.adminPort}\n` +
+      `weftd: admin credential ${daemon.adminCredential.created ? 'written to' : 'in'} ${daemon.adminCredential.path} (weftctl --credentials FILE, or WEFT_CREDENTIALS)\n` +
       `weftd: mesh CA: ${daemon.ca.source}, trust domain ${daemon.ca.trustDomain}\n` +
       `weftd: ready (data dir ${opts.dataDir}, store revision ${daemon.store.revision})\n`,
   );

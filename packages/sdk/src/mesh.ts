@@ -27,6 +27,8 @@ import { peerOf, type PeerIdentity } from './server/peer-identity.js';
 import { RefusalLog } from './server/refusal-log.js';
 import { explainConnectFailure, type ConnectFailure } from './session/connect-failure.js';
 import { SessionClient } from './session/session-client.js';
+import { WeftdChannelCredentials } from './session/weftd-channel-credentials.js';
+import { readFileSync } from 'node:fs';
 import { WorkloadIdentity, type IdentityStatus } from './identity/workload-identity.js';
 import { ErrorReporter } from './error-reporter.js';
 
@@ -102,6 +104,11 @@ export class Mesh extends EventEmitter {
         sdkVersion: SDK_VERSION,
         holdsView: () => this.configReceived,
         keepaliveMs: o.keepaliveMs,
+        credentials: new WeftdChannelCredentials({
+          roots: () => this.identity?.bundlePems() ?? (o.caFile ? readCaFile(o.caFile) : []),
+          pinnedCaHash: () => o.token?.parts.caHash,
+          clientCertificate: () => this.identity?.credentials() ?? null,
+        }),
       },
       {
         welcome: (w) => {
@@ -211,6 +218,14 @@ export class Mesh extends EventEmitter {
    */
   async serve(listener: http.RequestListener, opts: ServeOptions = {}): Promise<http.Server> {
     if (this.closing) throw new WeftError('MESH_CLOSED', 'the mesh is closed');
+    if (!this.identity) {
+      // weftd registers endpoints only for an identity the workload proved; without a token it has none.
+      throw new WeftError(
+        'INVALID_ARGUMENT',
+        `mesh.serve registers this workload's endpoints, which needs its identity: create the mesh with a join token for namespace ${this.options.namespace}, ` +
+          `service account ${this.options.serviceAccount} (options.token or WEFT_TOKEN, from 'weftctl token create'); a mesh without one can only call others`,
+      );
+    }
     const server = http.createServer(authorizingListener(listener, () => this.config.authorization));
     authorizeUpgrades(server, () => this.config.authorization);
     makeDrainable(server);
@@ -369,4 +384,17 @@ export async function createMesh(options: MeshOptions): Promise<Mesh> {
   const mesh = new Mesh(options);
   await mesh.start();
   return mesh;
+}
+
+/** The roots of options.caFile / WEFT_CA_FILE, read at each connection (a rotation rewrites the file). */
+function readCaFile(path: string): string[] {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new Error(`caFile ${path}: cannot read it (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); it should be weftd's <data-dir>/ca.pem`);
+  }
+  const pems = text.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----\n?/g) ?? [];
+  if (pems.length === 0) throw new Error(`caFile ${path}: holds no PEM certificate; it should be weftd's <data-dir>/ca.pem`);
+  return pems;
 }

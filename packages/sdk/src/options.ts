@@ -57,6 +57,11 @@ export interface MeshOptions {
   token?: string;
   /** Renew the certificate when this fraction of its lifetime has passed. Default 0.5, as Istio. */
   certRenewFraction?: number;
+  /**
+   * Root certificates (PEM file) that vouch for weftd, for a mesh without a join token (which carries
+   * its own anchor): weftd's `<data-dir>/ca.pem`. Default: env WEFT_CA_FILE. Read at each connection.
+   */
+  caFile?: string;
 }
 
 export interface ResolvedOptions {
@@ -78,6 +83,8 @@ export interface ResolvedOptions {
   /** The join token, parsed (undefined: no identity). */
   token: { text: string; parts: JoinTokenParts } | undefined;
   certRenewFraction: number;
+  /** Where the roots for weftd come from without a token (undefined with a token and no caFile). */
+  caFile: string | undefined;
 }
 
 function positive(name: string, v: number | undefined, dflt: number): number {
@@ -107,6 +114,7 @@ export function resolveOptions(o: MeshOptions, env: NodeJS.ProcessEnv = process.
   if (typeof rootNamespace !== 'string' || !isDnsLabel(rootNamespace)) {
     throw invalidArgument(`options.rootNamespace must be a DNS label (Istio's default is istio-system), got ${JSON.stringify(o.rootNamespace)}`);
   }
+  const token = tokenOption(o.token ?? (env.WEFT_TOKEN || undefined), o.token === undefined);
   const subscribe = o.subscribe ?? [];
   if (!Array.isArray(subscribe) || subscribe.some((h) => typeof h !== 'string' || h.length === 0)) {
     throw invalidArgument('options.subscribe must be a list of host names');
@@ -127,9 +135,22 @@ export function resolveOptions(o: MeshOptions, env: NodeJS.ProcessEnv = process.
     fetchErrors: fetchErrorsOption(o.fetchErrors),
     outboundTrafficPolicy: { mode: outboundModeOption(o.outboundTrafficPolicy) },
     rootNamespace,
-    token: tokenOption(o.token ?? (env.WEFT_TOKEN || undefined), o.token === undefined),
+    token,
     certRenewFraction: renewFractionOption(o.certRenewFraction),
+    caFile: caFileOption(o.caFile ?? (env.WEFT_CA_FILE || undefined), o.caFile === undefined, token !== undefined),
   };
+}
+
+function caFileOption(path: string | undefined, fromEnv: boolean, hasToken: boolean): string | undefined {
+  if (path === undefined) {
+    if (hasToken) return undefined;
+    throw invalidArgument(
+      "createMesh needs a way to trust weftd, whose session port is TLS: a join token (options.token or WEFT_TOKEN, from 'weftctl token create'), " +
+        "which also gives the workload its identity, or weftd's roots (options.caFile or WEFT_CA_FILE: weftd's <data-dir>/ca.pem) for a workload that only calls others",
+    );
+  }
+  if (typeof path !== 'string' || path.length === 0) throw invalidArgument(`${fromEnv ? 'WEFT_CA_FILE' : 'options.caFile'} must be the path of a PEM file`);
+  return path;
 }
 
 function tokenOption(text: string | undefined, fromEnv: boolean): ResolvedOptions['token'] {

@@ -4,13 +4,13 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import type { Server } from 'node:http';
 import { createMesh, type Mesh, type MeshOptions } from '@weft/sdk';
 import { FileStore } from '@weft/registry';
-import { WEFTD_BIN } from '../support/weftd.js';
+import { adminFetch, createToken, WEFTD_BIN } from '../support/weftd.js';
 
 export const NS = 'shop';
 
 /** POST /v1/apply with a YAML body; returns the store revision of the write. */
 export async function applyYaml(adminUrl: string, yaml: string): Promise<number> {
-  const res = await fetch(`${adminUrl}/v1/apply`, { method: 'POST', headers: { 'content-type': 'application/yaml' }, body: yaml });
+  const res = await adminFetch(`${adminUrl}/v1/apply`, { method: 'POST', headers: { 'content-type': 'application/yaml' }, body: yaml });
   const text = await res.text();
   if (res.status !== 200) throw new Error(`apply failed (${res.status}): ${text}`);
   return (JSON.parse(text) as { revision: number }).revision;
@@ -42,7 +42,9 @@ export async function startWorkload(
   delayMs = 0,
   extra: Partial<MeshOptions> = {},
 ): Promise<Workload> {
-  const mesh = await createMesh({ service, namespace: NS, labels, controlPlane, initialTimeoutMs: 5000, drainTimeoutMs: 1000, ...extra });
+  // A workload that serves must prove its identity: a join token for its service account.
+  const token = extra.token ?? (await createToken(controlPlane, extra.namespace ?? NS, extra.serviceAccount ?? 'default'));
+  const mesh = await createMesh({ service, namespace: NS, labels, controlPlane, initialTimeoutMs: 5000, drainTimeoutMs: 1000, token, ...extra });
   const server = await mesh.serve((req, res) => {
     const answer = () => {
       res.setHeader('content-type', 'application/json');

@@ -1,5 +1,6 @@
 // weftd's admin HTTP API (JSON), used by weftctl. See the README of packages/registry for the routes.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { isDnsSubdomain, KINDS, lookupKind, quote } from '@weft/api';
 import { isConfigWriteError } from '../config/config-errors.js';
@@ -13,6 +14,9 @@ import { parseBatchBody } from './batch-body.js';
 import type { JoinTokenStore } from '../identity/join-token-store.js';
 import type { MeshCa } from '../identity/mesh-ca.js';
 import { tokenRoutes } from './token-routes.js';
+import type { AdminCredentialFile } from './admin-credential.js';
+import type { WeftdCertificate } from '../identity/weftd-certificate.js';
+import { caRoutes } from './ca-routes.js';
 import { HttpError, isClientGoneError, readBody, sendJson, sendText } from './http-utils.js';
 import { checkNamespace, parseRequestTarget, readQuery } from './request-target.js';
 
@@ -41,6 +45,13 @@ export interface AdminServerOptions {
   tokens?: JoinTokenStore;
   ca?: MeshCa;
   timeouts?: Partial<AdminTimeouts>;
+  /**
+   * TLS with weftd's own certificate, and the admin credential every request but /healthz and /readyz
+   * must carry. weftd always sets it; without it (an embedding test) the API is plain HTTP and open.
+   */
+  security?: { serving: WeftdCertificate; credential: AdminCredentialFile };
+  /** Starts a root rotation (POST /v1/ca/rotate). */
+  rotateCa?: () => Promise<void>;
 }
 
 export class AdminServer {
@@ -48,12 +59,20 @@ export class AdminServer {
 
   constructor(private readonly opts: AdminServerOptions) {
     const t = { ...DEFAULT_ADMIN_TIMEOUTS, ...opts.timeouts };
-    this.server = createServer(
-      { headersTimeout: t.headersMs, requestTimeout: t.requestMs, keepAliveTimeout: t.keepAliveMs, connectionsCheckingInterval: t.checkIntervalMs },
-      (req, res) => {
-        this.route(req, res).catch((e: unknown) => this.fail(req, res, e));
-      },
-    );
+    const httpOptions = { headersTimeout: t.headersMs, requestTimeout: t.requestMs, keepAliveTimeout: t.keepAliveMs, connectionsCheckingInterval: t.checkIntervalMs };
+    const handler = (req: IncomingMessage, res: ServerResponse) => {
+      this.route(req, res).catch((e: unknown) => this.fail(req, res, e));
+    };
+    const serving = opts.security?.serving;
+    if (serving) {
+      const tlsOptions = (m = serving.current) => ({ key: m.keyPem, cert: m.chainPem });
+      const server = createHttpsServer({ ...httpOptions, ...tlsOptions(), handshakeTimeout: t.headersMs }, handler);
+      // A renewed or re-issued (rotation) certificate serves the next handshake; open connections go on.
+      serving.onChange((m) => server.setSecureContext(tlsOptions(m)));
+      this.server = server;
+    } else {
+      this.server = createServer(httpOptions, handler);
+    }
     this.server.on('clientError', answerClientError);
   }
 
@@ -95,6 +114,14 @@ export class AdminServer {
       const store = this.opts.config.store.health();
       return sendJson(res, store.writable ? 200 : 503, { ready: store.writable, store, sessions: this.opts.sessions.sessionInfos().length });
     }
+    const credential = this.opts.security?.credential;
+    if (credential) {
+      const problem = credential.check(req.headers.authorization);
+      if (problem) {
+        res.setHeader('www-authenticate', 'Bearer realm="weftd"');
+        throw new HttpError(401, problem);
+      }
+    }
     if (parts[0] !== 'v1') throw new HttpError(404, `no such path ${url.pathname}`);
     const [, section, ...rest] = parts;
     switch (section) {
@@ -132,6 +159,12 @@ export class AdminServer {
         if (!tokens || !ca) break;
         query();
         return tokenRoutes(req, res, rest, { tokens, ca }, allow);
+      }
+      case 'ca': {
+        const { ca } = this.opts;
+        if (!ca) break;
+        query();
+        return caRoutes(req, res, rest, { ca, rotate: this.opts.rotateCa }, allow);
       }
       case 'sessions':
         if (rest.length) break;

@@ -4,7 +4,7 @@
 //   DELETE /v1/tokens/{id}   → {id, revoked: true}
 // The secret is in the answer to POST only; weftd keeps its hash.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { formatJoinToken, isDnsLabel, isDnsSubdomain, MAX_SERVICE_ACCOUNT_LENGTH, parseDuration, quote } from '@weft/api';
+import { WEFTD_NAMESPACE, WEFTD_SERVICE_ACCOUNT, formatJoinToken, isDnsLabel, isDnsSubdomain, MAX_SERVICE_ACCOUNT_LENGTH, parseDuration, quote } from '@weft/api';
 import type { JoinTokenRecord, JoinTokenStore } from '../identity/join-token-store.js';
 import type { MeshCa } from '../identity/mesh-ca.js';
 import { HttpError, readBody, sendJson } from './http-utils.js';
@@ -23,6 +23,9 @@ export async function tokenRoutes(
     allow('GET', 'POST');
     if (req.method === 'GET') return sendJson(res, 200, { tokens: tokens.list().map((r) => view(r, ca.trustDomain)) });
     const body = parseBody(await readBody(req));
+    if (body.namespace === WEFTD_NAMESPACE && body.serviceAccount === WEFTD_SERVICE_ACCOUNT) {
+      throw new HttpError(400, `service account ${WEFTD_SERVICE_ACCOUNT} of namespace ${WEFTD_NAMESPACE} is weftd's own identity; no join token can be made for it`);
+    }
     const { record, secret } = await tokens.create(body, body.ttlMs);
     const token = formatJoinToken({ id: record.id, secret, caHash: ca.caHash() });
     return sendJson(res, 200, { token, ...view(record, ca.trustDomain) });

@@ -4,7 +4,9 @@
 // session port (HTTP/2) from some other server.
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
-import { formatDuration } from '@weft/api';
+import type { PeerCertificate } from 'node:tls';
+import { formatDuration, isWeftdSpiffeId } from '@weft/api';
+import type { AdminCredential } from '../admin/admin-credential.js';
 import { explainRequestFailure } from './reach-failure.js';
 
 export interface ApiIssue {
@@ -42,13 +44,20 @@ export function isAdminRequestError(e: unknown): e is AdminRequestError {
 export class AdminClient {
   private readonly agent: HttpAgent;
 
-  /** `timeoutMs` 0 waits for ever (as kubectl's --request-timeout 0). */
+  /**
+   * `timeoutMs` 0 waits for ever (as kubectl's --request-timeout 0). With a `credential`, weftd is
+   * trusted by the roots in it and by its identity (weftdSpiffeId, whatever address it is reached by),
+   * and every request carries the credential's token.
+   */
   constructor(
     readonly baseUrl: string,
     private readonly timeoutMs = DEFAULT_REQUEST_TIMEOUT_MS,
+    private readonly credential?: AdminCredential & { source: string },
   ) {
     // One connection reused across the requests of one command (get vs a b c).
-    this.agent = baseUrl.startsWith('https:') ? new HttpsAgent({ keepAlive: true }) : new HttpAgent({ keepAlive: true });
+    this.agent = baseUrl.startsWith('https:')
+      ? new HttpsAgent({ keepAlive: true, ...(credential ? { ca: credential.caPem, checkServerIdentity: checkWeftdIdentity } : {}) })
+      : new HttpAgent({ keepAlive: true });
   }
 
   /** Closes the kept-alive connection, so that the process can exit at once. */
@@ -96,9 +105,10 @@ export class AdminClient {
     return new Promise((resolve, reject) => {
       const fail = (e: unknown) => {
         clearTimeout(timer);
-        reject(new AdminRequestError(explainRequestFailure(this.baseUrl, e), undefined));
+        reject(new AdminRequestError(explainRequestFailure(this.baseUrl, e, this.credential?.source), undefined));
       };
       const headers: Record<string, string> = payload === undefined ? {} : { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(payload)) };
+      if (this.credential) headers['authorization'] = `Bearer ${this.credential.token}`;
       const req = request(url, { method, headers, agent: this.agent }, (res: IncomingMessage) => {
         const chunks: Buffer[] = [];
         let size = 0;
@@ -129,4 +139,13 @@ export class AdminClient {
       req.end(payload);
     });
   }
+}
+
+/** Accepts the server when its certificate (already verified against the credential's roots) is weftd's. */
+function checkWeftdIdentity(_host: string, cert: PeerCertificate): Error | undefined {
+  const uris = String(cert.subjectaltname ?? '').split(', ').filter((n) => n.startsWith('URI:')).map((n) => n.slice(4));
+  if (uris.some(isWeftdSpiffeId)) return undefined;
+  const e = new Error(`the server's certificate is signed by the mesh CA but is not weftd's (it names ${uris.join(', ') || 'no SPIFFE ID'}); is --server a workload rather than weftd?`);
+  (e as NodeJS.ErrnoException).code = 'ERR_WEFT_NOT_WEFTD';
+  return e;
 }

@@ -7,7 +7,7 @@ import { DEFAULT_ADMIN_PORT, DEFAULT_GRPC_PORT } from '@weft/api';
 const POINT_AT_IT = `point --server (or WEFT_SERVER) at weftd's admin API (port ${DEFAULT_ADMIN_PORT} by default, weftd --admin-port)`;
 
 /** A network or protocol error of one request to `baseUrl`, as one message. */
-export function explainRequestFailure(baseUrl: string, e: unknown): string {
+export function explainRequestFailure(baseUrl: string, e: unknown, credentialSource?: string): string {
   const err = (e ?? {}) as { code?: unknown; message?: unknown; rawPacket?: unknown };
   const code = typeof err.code === 'string' ? err.code : '';
   const detail = code || String(err.message ?? e);
@@ -22,13 +22,26 @@ export function explainRequestFailure(baseUrl: string, e: unknown): string {
       return (
         `${baseUrl} is not weftd's admin API: it answered in HTTP/2, as a gRPC server does. weftd's session port ` +
         `(default ${DEFAULT_GRPC_PORT}, weftd --port) speaks gRPC over HTTP/2 and is for workloads; weftctl talks to the ` +
-        `admin API, plain HTTP on port ${DEFAULT_ADMIN_PORT} by default (weftd --admin-port), e.g. --server http://127.0.0.1:${DEFAULT_ADMIN_PORT}`
+        `admin API, HTTPS on port ${DEFAULT_ADMIN_PORT} by default (weftd --admin-port), e.g. --server https://127.0.0.1:${DEFAULT_ADMIN_PORT}`
       );
     }
     return `${baseUrl} is not weftd's admin API: its answer is not HTTP/1.1 (${code}); ${POINT_AT_IT}`;
   }
+  if (code === 'ERR_WEFT_NOT_WEFTD') return `${baseUrl}: ${String(err.message)}`;
+  if (/NO_APPLICATION_PROTOCOL/i.test(code) || /no application protocol/i.test(String(err.message))) {
+    return (
+      `${baseUrl} is not weftd's admin API: it speaks only HTTP/2 (gRPC), as weftd's session port does (default ${DEFAULT_GRPC_PORT}, weftd --port, for workloads); ` +
+      `weftctl talks to the admin API (default ${DEFAULT_ADMIN_PORT}, weftd --admin-port), e.g. --server https://127.0.0.1:${DEFAULT_ADMIN_PORT}`
+    );
+  }
+  if (/CERT|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)/.test(code)) {
+    return (
+      `cannot trust ${baseUrl}: its certificate is not signed by a root of the admin credential${credentialSource ? ` (${credentialSource})` : ''} (${code}). ` +
+      "The credential is another weftd's, or weftd's CA was replaced: take that weftd's <data-dir>/admin.cred again"
+    );
+  }
   if (/^ERR_SSL_|^EPROTO$/.test(code) || /wrong version number|SSL routines/i.test(String(err.message))) {
-    return `cannot reach weftd at ${baseUrl}: TLS failed (${code || String(err.message)}); weftd's admin API is plain HTTP, use http:// instead of https://`;
+    return `cannot reach weftd at ${baseUrl}: TLS failed (${code || String(err.message)}); is it weftd's admin API (HTTPS)? ${POINT_AT_IT}`;
   }
   if (code === 'ECONNRESET' || /socket hang up/i.test(String(err.message))) {
     return `${baseUrl} closed the connection without answering (${detail}); is it weftd's admin API? If so, see weftd's log; else ${POINT_AT_IT}`;

@@ -3,7 +3,7 @@
 // join token for that identity (first certificate) or with its current certificate and a signature by
 // that certificate's key over the session's challenge (renewal). What the CSR claims is never used.
 import { verify, X509Certificate } from 'node:crypto';
-import { parseJoinToken, renewalProofPayload, type CertificateMsg, type CertificateRequestMsg } from '@weft/api';
+import { isWeftdSpiffeId, parseJoinToken, renewalProofPayload, type CertificateMsg, type CertificateRequestMsg } from '@weft/api';
 import { isCaError, spiffeId, verifyPeer } from '@weft/ca';
 import type { JoinTokenStore } from './join-token-store.js';
 import type { MeshCa } from './mesh-ca.js';
@@ -34,6 +34,7 @@ export class CertificateIssuer {
     } catch (e) {
       return { ok: false, kind: 'invalid', message: `hello.workload: no SPIFFE identity for it (${(e as Error).message})` };
     }
+    if (isWeftdSpiffeId(id.uri)) return { ok: false, kind: 'denied', message: `${id.uri} is weftd's own identity; no workload may hold it` };
     const proved = req.token ? this.checkToken(req.token, session, now) : this.checkRenewal(req, session, id.uri, now);
     if (!proved.ok) return proved;
     try {

@@ -3,7 +3,8 @@
 // trust bundle, so the session server does not care which.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CaDirectory, CertificateAuthority, TrustBundle, type IssuedCertificate, type SpiffeId } from '@weft/ca';
+import type { KeyObject } from 'node:crypto';
+import { CaDirectory, CertificateAuthority, TrustBundle, type IssuedCertificate, type ServerCertificateOptions, type SpiffeId } from '@weft/ca';
 import { caHashOfCertificate } from '@weft/api';
 
 export interface MeshCaOptions {
@@ -14,10 +15,19 @@ export interface MeshCaOptions {
   caKeyFile?: string;
 }
 
+interface Signer {
+  signCsr(csrPem: string, id: SpiffeId, ttlSeconds: number): Promise<IssuedCertificate>;
+  issueServer(options: ServerCertificateOptions): Promise<IssuedCertificate>;
+  bundle(): TrustBundle;
+  /** Only for the CA in the data dir: an operator's CA is rotated by its operator. */
+  directory?: CaDirectory;
+}
+
 export class MeshCa {
+  private readonly bundleListeners = new Set<(bundle: TrustBundle) => void>();
+
   private constructor(
-    private readonly sign: (csrPem: string, id: SpiffeId, ttlSeconds: number) => Promise<IssuedCertificate>,
-    private readonly currentBundle: () => TrustBundle,
+    private readonly signer: Signer,
     /** Where the CA comes from, for the startup line. */
     readonly source: string,
   ) {}
@@ -29,15 +39,59 @@ export class MeshCa {
       const key = await readPem(opts.caKeyFile, '--ca-key');
       const authority = CertificateAuthority.fromPem({ cert, key, trustDomain: opts.trustDomain, sources: { cert: opts.caCertFile, key: opts.caKeyFile } });
       const bundle = TrustBundle.create(authority.trustDomain, authority.root);
-      return new MeshCa(async (csr, id, ttlSeconds) => authority.signCsr(csr, id, { ttlSeconds }), () => bundle, `operator CA ${opts.caCertFile}`);
+      return new MeshCa(
+        { signCsr: async (csr, id, ttlSeconds) => authority.signCsr(csr, id, { ttlSeconds }), issueServer: async (o) => authority.issueServerCertificate(o), bundle: () => bundle },
+        `operator CA ${opts.caCertFile}`,
+      );
     }
     const dir = join(opts.dataDir, 'ca');
     const ca = await CaDirectory.open(dir, { trustDomain: opts.trustDomain });
-    return new MeshCa((csr, id, ttlSeconds) => ca.signCsr(csr, id, { ttlSeconds }), () => ca.bundle, `CA in ${dir}`);
+    return new MeshCa(
+      { signCsr: (csr, id, ttlSeconds) => ca.signCsr(csr, id, { ttlSeconds }), issueServer: (o) => ca.issueServerCertificate(o), bundle: () => ca.bundle, directory: ca },
+      `CA in ${dir}`,
+    );
   }
 
   get bundle(): TrustBundle {
-    return this.currentBundle();
+    return this.signer.bundle();
+  }
+
+  /** Called with each new bundle (a rotation, a root dropped): weftd pushes it and re-serves its own certificate. */
+  onBundleChange(listener: (bundle: TrustBundle) => void): () => void {
+    this.bundleListeners.add(listener);
+    return () => this.bundleListeners.delete(listener);
+  }
+
+  /** Whether `weftctl ca rotate` can work here (the CA in the data dir; an operator's CA is rotated by its operator). */
+  get rotatable(): boolean {
+    return this.signer.directory !== undefined;
+  }
+
+  /** Makes a new root the one that signs (the old one stays in the bundle); tells the listeners. */
+  async rotate(): Promise<TrustBundle> {
+    const dir = this.signer.directory;
+    if (!dir) throw new Error(`${this.source} is the operator's: rotate it by restarting weftd with the new files (--ca-cert, --ca-key)`);
+    const bundle = await dir.rotate();
+    this.changed(bundle);
+    return bundle;
+  }
+
+  /** Drops roots under which nothing valid remains; tells the listeners when one went. */
+  async prune(now = new Date()): Promise<number> {
+    const dir = this.signer.directory;
+    if (!dir) return 0;
+    const dropped = await dir.prune(now);
+    if (dropped.length > 0) this.changed(dir.bundle);
+    return dropped.length;
+  }
+
+  /** A server certificate for weftd itself (`publicKey` is weftd's own key). */
+  issueServerCertificate(publicKey: KeyObject, id: string, dnsNames: string[], ipAddresses: string[], ttlSeconds: number): Promise<IssuedCertificate> {
+    return this.signer.issueServer({ publicKey, id, dnsNames, ipAddresses, ttlSeconds });
+  }
+
+  private changed(bundle: TrustBundle): void {
+    for (const l of this.bundleListeners) l(bundle);
   }
 
   get trustDomain(): string {
@@ -55,7 +109,7 @@ export class MeshCa {
   }
 
   signCsr(csrPem: string, id: SpiffeId, ttlSeconds: number): Promise<IssuedCertificate> {
-    return this.sign(csrPem, id, ttlSeconds);
+    return this.signer.signCsr(csrPem, id, ttlSeconds);
   }
 }
 

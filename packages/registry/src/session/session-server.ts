@@ -40,6 +40,9 @@ import { endpointParts } from './endpoint-parts.js';
 import { PushConfirmations } from './push-confirmations.js';
 import { passThroughService, serializeResponse } from './response-bytes.js';
 import { Session, type SessionCall, type SessionInfo } from './session.js';
+import { SessionServerCredentials } from './session-credentials.js';
+import type { WeftdCertificate } from '../identity/weftd-certificate.js';
+import { parseSpiffeId } from '@weft/ca';
 import { sessionRequestProblem } from './validate-session-request.js';
 
 export interface SessionServerOptions {
@@ -58,8 +61,13 @@ export interface SessionServerOptions {
   /** Session streams on one connection (--max-streams-per-connection). */
   maxStreamsPerConnection?: number;
   log?: (message: string) => void;
-  /** The mesh CA and who may have its certificates; without them certificate requests are refused. */
-  identity?: { ca: MeshCa; issuer: CertificateIssuer };
+  /**
+   * The mesh CA, who may have its certificates, and weftd's own certificate: with them the port is TLS,
+   * a session's identity must be proved (by its client certificate, or a certificate signed for it on
+   * that connection) before it may register endpoints, and a Hello must name the identity it proved.
+   * Without them (an embedding test) the port is plaintext and certificate requests are refused.
+   */
+  identity?: { ca: MeshCa; issuer: CertificateIssuer; serving: WeftdCertificate };
 }
 
 /** How much the session server holds, for tests and the memory benchmark. */
@@ -78,6 +86,8 @@ export class SessionServer {
   private readonly subscribers = new Map<string, Set<Session>>();
   private readonly connectionOf = new WeakMap<Session, Connection>();
   private readonly handshakeTimers = new WeakMap<Session, NodeJS.Timeout>();
+  /** SPIFFE IDs proved on a connection by a certificate weftd signed there. */
+  private readonly provenOnConnection = new WeakMap<Connection, string>();
   private readonly startedAtMs = Date.now();
   private readonly warmupEndsAtMs: number;
   private readonly warmupTimer: NodeJS.Timeout;
@@ -108,7 +118,14 @@ export class SessionServer {
       'grpc.max_concurrent_streams': 2 * maxStreamsPerConnection,
     });
     this.server.addService(passThroughService, { Session: (call: SessionCall) => this.handle(call) });
-    const injector = this.server.createConnectionInjector(grpc.ServerCredentials.createInsecure());
+    const serving = opts.identity?.serving;
+    let credentials: grpc.ServerCredentials = grpc.ServerCredentials.createInsecure();
+    if (serving) {
+      const tls = new SessionServerCredentials(serving.current);
+      serving.onChange((m) => tls.update(m));
+      credentials = tls;
+    }
+    const injector = this.server.createConnectionInjector(credentials);
     this.guard = new ConnectionGuard(
       {
         handshakeTimeoutMs: this.handshakeTimeoutMs,
@@ -200,6 +217,11 @@ export class SessionServer {
     switch (msg.kind) {
       case 'hello': {
         const w = msg.hello.workload;
+        const identityProblem = this.proveAtHello(session, w.namespace, w.serviceAccount);
+        if (identityProblem) {
+          this.log(`session ${session.id} from ${session.peer}: refused: ${identityProblem}`);
+          return this.refuse(session, grpc.status.PERMISSION_DENIED, identityProblem);
+        }
         const connected = this.opts.registry.connect(w, session.id);
         if (!connected.ok) return this.refuse(session, grpc.status.ALREADY_EXISTS, connected.reason);
         Object.assign(session, { instanceId: w.instanceId, service: w.service, namespace: w.namespace, serviceAccount: w.serviceAccount });
@@ -216,6 +238,13 @@ export class SessionServer {
         return;
       }
       case 'register': {
+        if (this.opts.identity && !session.provenSpiffeId && msg.register.endpoints.length > 0) {
+          const problem =
+            `registering endpoints needs a proven identity, and this session has none: service account ${session.serviceAccount} of namespace ${session.namespace} ` +
+            'was proved neither by a client certificate nor by a join token on this connection; start the workload with a join token (WEFT_TOKEN, weftctl token create)';
+          this.log(`session ${session.id} (${session.service}.${session.namespace}) from ${session.peer}: refused: ${problem}`);
+          return this.refuse(session, grpc.status.PERMISSION_DENIED, problem);
+        }
         this.opts.registry.register(session.instanceId, session.id, msg.register.endpoints);
         const requestId = msg.register.requestId;
         if (requestId) this.confirmations.expect(session, requestId, serviceFqdn(session.service, session.namespace), msg.register.confirmTimeoutMs || MAX_CONFIRM_TIMEOUT_MS);
@@ -272,12 +301,47 @@ export class SessionServer {
           return this.refuse(session, outcome.kind === 'denied' ? grpc.status.PERMISSION_DENIED : grpc.status.INVALID_ARGUMENT, outcome.message);
         }
         session.provenSpiffeId = outcome.certificate.spiffeId;
+        // Later sessions on this connection (a stream re-opened after a refusal) are the same peer.
+        const conn = this.connectionOf.get(session);
+        if (conn) this.provenOnConnection.set(conn, outcome.certificate.spiffeId);
         session.call.write(serializeResponse({ kind: 'certificate', certificate: outcome.certificate }));
       })
       .catch((e: unknown) => {
         this.log(`session ${session.id}: signing a certificate failed: ${(e as Error).message}`);
         if (!session.closed) this.refuse(session, grpc.status.INTERNAL, `weftd could not sign the certificate: ${(e as Error).message}`);
       });
+  }
+
+  /**
+   * The identity a new session proved before its Hello: its TLS client certificate (verified by
+   * OpenSSL against the trust bundle; grpc-js shows only a verified one), or a certificate weftd signed
+   * on the same connection. A proof for another identity than the Hello's is a refusal; no proof leaves
+   * the session unproved (it may watch config and call, not register).
+   */
+  private proveAtHello(session: Session, namespace: string, serviceAccount: string): string | undefined {
+    const ca = this.opts.identity?.ca;
+    if (!ca) return undefined;
+    const conn = this.connectionOf.get(session);
+    const sans = String(session.call.getAuthContext?.()?.sslPeerCertificate?.subjectaltname ?? '');
+    const uris = sans.split(', ').filter((n) => n.startsWith('URI:')).map((n) => n.slice(4));
+    const proven = uris.length > 0 ? uris : [conn && this.provenOnConnection.get(conn)].filter((u): u is string => !!u);
+    if (proven.length === 0) return undefined;
+    if (proven.length > 1) return `the client certificate names ${proven.length} URIs (${proven.join(', ')}); a workload certificate names one SPIFFE ID`;
+    const uri = proven[0]!;
+    let id;
+    try {
+      id = parseSpiffeId(uri);
+    } catch (e) {
+      return `the client certificate's URI ${uri} is not a SPIFFE ID (${(e as Error).message})`;
+    }
+    if (id.trustDomain !== ca.trustDomain || id.namespace !== namespace || id.serviceAccount !== serviceAccount) {
+      return (
+        `hello says namespace ${namespace}, service account ${serviceAccount}, but this connection proved ${uri}: ` +
+        'a workload may only say hello as the identity of its certificate (create the mesh with that namespace and service account, or enrol this identity with its own join token)'
+      );
+    }
+    session.provenSpiffeId = uri;
+    return undefined;
   }
 
   private orderProblem(session: Session, msg: SessionRequestMsg): string | undefined {

@@ -75,6 +75,11 @@ export class WorkloadIdentity {
     return { keyPem: this.held.key.privateKeyPem, chainPem: this.held.chainPem, bundlePem: this.bundle.pems.join('') };
   }
 
+  /** The roots of the bundle held (checked against the token's CA hash), or undefined before the first Welcome. */
+  bundlePems(): string[] | undefined {
+    return this.bundle?.pems;
+  }
+
   /** The data plane's TLS material, the same object until the certificate or the bundle changes. */
   tls(): TlsMaterial | null {
     if (!this.held || !this.bundle) return null;

@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import * as grpc from '@grpc/grpc-js';
 import { MAX_ENDPOINTS_PER_SESSION, MAX_SUBSCRIPTIONS_PER_SESSION } from '@weft/api';
 import { SessionClient, type SessionHandlers } from './session-client.js';
 
@@ -13,7 +14,7 @@ function idleClient(errors: unknown[]): SessionClient {
     error: (e) => errors.push(e),
   };
   const workload = { instanceId: 'i1', service: 's', namespace: 'n', labels: {}, serviceAccount: 'sa', workloadName: 'w' };
-  return new SessionClient({ address: '127.0.0.1:1', workload, sdkVersion: 'test', holdsView: () => false }, handlers);
+  return new SessionClient({ address: '127.0.0.1:1', workload, sdkVersion: 'test', holdsView: () => false, credentials: grpc.credentials.createInsecure() }, handlers);
 }
 
 describe('SessionClient limits', () => {

@@ -50,6 +50,8 @@ export interface SessionClientOptions {
   keepaliveMs?: number;
   backoffBaseMs?: number;
   backoffCapMs?: number;
+  /** TLS to weftd (weftd-channel-credentials.ts). */
+  credentials: grpc.ChannelCredentials;
 }
 
 type SessionRequestWire =
@@ -81,7 +83,7 @@ export class SessionClient {
     private readonly handlers: SessionHandlers,
   ) {
     const keepalive = options.keepaliveMs ?? 10_000;
-    this.client = new ControlPlaneClient(options.address, new UnrefChannelCredentials(grpc.credentials.createInsecure()), {
+    this.client = new ControlPlaneClient(options.address, new UnrefChannelCredentials(options.credentials), {
       'grpc.keepalive_time_ms': keepalive,
       'grpc.keepalive_timeout_ms': Math.max(1000, Math.floor(keepalive / 2)),
       'grpc.keepalive_permit_without_calls': 1,
