@@ -88,6 +88,8 @@ export async function benchSidecar(daemon: Daemon, opts: SidecarBenchOptions): P
     }
     results['sidecar.proxies_cpu_us_per_req'] = Math.round(cpu.pair.proxies / cpu.pair.requests);
     results['sidecar.throughput_ratio'] = round(merged.weft.rps / merged.pair.rps);
+    // CPU spent per request by the pair's processes over Weft's: what throughput follows once the cores are busy.
+    results['sidecar.cpu_ratio'] = round(results['sidecar.cpu_us_per_req']! / results['sidecar.weft.cpu_us_per_req']!);
     results['sidecar.pair_direct_ratio'] = round(merged.pair.rps / merged.direct.rps);
     results['sidecar.weft_direct_ratio'] = round(merged.weft.rps / merged.direct.rps);
     results['sidecar.p50_added_ms'] = round(merged.pair.p50 - merged.direct.p50);
