@@ -55,7 +55,7 @@ export interface HelloMsg {
 /** `requestId` asks weftd for a Registered answer once callers have the change (see the proto). */
 export interface RegisterEndpointsMsg { endpoints: EndpointMsg[]; requestId?: string; confirmTimeoutMs?: number }
 export interface SubscribeMsg { hosts: string[] }
-export type UpdateType = 'config' | 'endpoints';
+export type UpdateType = 'config' | 'endpoints' | 'bundle';
 export interface AckMsg { type: UpdateType | string; version: string; nonce: string; error: string }
 
 export type SessionRequestMsg =
@@ -115,7 +115,11 @@ export type SessionResponseMsg =
   | { kind: 'config'; config: ConfigUpdateMsg }
   | { kind: 'endpoints'; endpoints: EndpointsUpdateMsg }
   | { kind: 'registered'; registered: RegisteredMsg }
-  | { kind: 'certificate'; certificate: CertificateMsg };
+  | { kind: 'certificate'; certificate: CertificateMsg }
+  | { kind: 'bundle'; bundle: TrustBundleUpdateMsg };
+
+/** See TrustBundleUpdate in the proto: roots newest first. */
+export interface TrustBundleUpdateMsg { trustBundlePem: string[]; bundleVersion: number; renew: boolean; nonce: string }
 
 /**
  * What a renewal's proof signs: a context string, the session's challenge and the SHA-256 of the CSR,

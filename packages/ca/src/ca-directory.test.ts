@@ -68,7 +68,7 @@ describe('CaDirectory', () => {
     const oldRoot = ca.authority.root.fingerprint;
     const oldCert = await ca.signCsr(createCsr(key), id, { ttlSeconds: 600, now: t0 });
     const bundle = await ca.rotate({ now: t0 });
-    expect(bundle.version).to.equal(2);
+    expect(bundle.version).to.equal(3); // one version to add the root, one to make it sign
     expect(ca.authority.root.fingerprint).to.not.equal(oldRoot);
     expect(bundle.root(oldRoot)!.issuedUntil!.getTime()).to.equal(oldCert.notAfter.getTime()); // exact, no slack
     expect(readdirSync(dir).filter((f) => f.endsWith('-key.pem'))).to.have.length(1); // the old key is gone
@@ -81,8 +81,35 @@ describe('CaDirectory', () => {
     const dropped = await reloaded.prune(new Date(oldCert.notAfter.getTime() + 1000));
     expect(dropped.map((r) => r.certificate.fingerprint)).to.deep.equal([oldRoot]);
     const final = await CaDirectory.open(dir);
-    expect(final.bundle.version).to.equal(3);
+    expect(final.bundle.version).to.equal(4);
     expect(final.bundle.roots.map((r) => r.certificate.fingerprint)).to.deep.equal([ca.authority.root.fingerprint]);
+  });
+
+  it('a rotation in two steps: the new root is trusted before it signs, and a restart in between keeps it pending', async () => {
+    const ca = await CaDirectory.open(dir);
+    const oldRoot = ca.authority.root.fingerprint;
+    const begun = await ca.beginRotation();
+    expect(begun.version).to.equal(2);
+    expect(begun.roots).to.have.length(2);
+    expect(begun.activeFingerprint).to.equal(oldRoot); // the old root still signs
+    const newRoot = begun.pending!.certificate.fingerprint;
+    expect(newRoot).to.not.equal(oldRoot);
+    expect(begun.retired(new Date(Date.now() + 365 * 86400_000))).to.deep.equal([]); // a pending root is never retired
+    const issuedBefore = await ca.signCsr(createCsr(key), id);
+    expect(issuedBefore.rootFingerprint).to.equal(oldRoot);
+    expect(await ca.beginRotation()).to.equal(ca.bundle); // begun twice: the same rotation
+
+    const reloaded = await CaDirectory.open(dir);
+    expect(reloaded.pendingRoot?.certificate.fingerprint).to.equal(newRoot);
+    const done = await reloaded.completeRotation();
+    expect(done.activeFingerprint).to.equal(newRoot);
+    expect(done.pending).to.equal(undefined);
+    expect((await reloaded.signCsr(createCsr(key), id)).rootFingerprint).to.equal(newRoot);
+    // The old root's last certificate keeps verifying until it expires.
+    expect(verifyPeer([new X509Certificate(issuedBefore.certificatePem)], done).ok).to.equal(true);
+    let refused: Error | undefined;
+    await reloaded.completeRotation().catch((e: Error) => (refused = e));
+    expect(refused?.message).to.match(/no rotation was begun/);
   });
 
   it('a rotation cut short before the bundle was written leaves the old CA whole', async () => {

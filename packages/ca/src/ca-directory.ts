@@ -34,6 +34,8 @@ const rootFiles = (dir: string, fingerprint: string) => ({
 
 export class CaDirectory {
   private queue: Promise<unknown> = Promise.resolve();
+  /** The new root of a rotation begun and not completed: trusted by workloads, not yet signing. */
+  private pending: CertificateAuthority | undefined;
   /** The active root's issuedUntil when this process took it over: covers what earlier processes issued. */
   private issuedBeforeOpen: Date | null;
 
@@ -93,7 +95,21 @@ export class CaDirectory {
     if (authority.root.fingerprint !== bundle.activeFingerprint) {
       throw new CaError('CA_FILE', `${files.cert}: this is not the root ${bundlePath} names as active (${bundle.activeFingerprint}); the file was replaced`);
     }
-    return new CaDirectory(dir, authority, bundle, options);
+    const ca = new CaDirectory(dir, authority, bundle, options);
+    const pending = bundle.pending;
+    if (pending) {
+      // A rotation begun before a restart: its root's key is kept until it completes.
+      const pf = rootFiles(dir, pending.certificate.fingerprint);
+      ca.pending = CertificateAuthority.fromPem({
+        cert: await readText(pf.cert),
+        key: await readPrivateFile(pf.key),
+        trustDomain: bundle.trustDomain,
+        maxTtlSeconds: options.maxTtlSeconds,
+        now: options.now,
+        sources: { cert: pf.cert, key: pf.key },
+      });
+    }
+    return ca;
   }
 
   get authority(): CertificateAuthority {
@@ -119,16 +135,46 @@ export class CaDirectory {
    * workloads, then re-issue their certificates.
    */
   async rotate(options: { now?: Date } = {}): Promise<TrustBundle> {
+    await this.beginRotation(options);
+    return this.completeRotation(options);
+  }
+
+  /**
+   * The first step of a rotation: a new root, in the bundle but not signing yet. Push the bundle, wait
+   * until the workloads hold it, then `completeRotation`. A rotation already begun: its bundle as is.
+   */
+  async beginRotation(options: { now?: Date } = {}): Promise<TrustBundle> {
     return this.serially(async () => {
+      if (this.pending) return this.trust;
+      const now = options.now ?? new Date();
+      const next = createRoot({ ...this.options, trustDomain: this.current.trustDomain }, now);
+      await this.writeRoot(next);
+      const bundle = this.trust.withRoot(next.root, now);
+      await this.writeBundle(bundle);
+      this.pending = next;
+      this.trust = bundle;
+      return bundle;
+    });
+  }
+
+  /** The root of a rotation begun and not completed, if any. */
+  get pendingRoot(): BundleRoot | undefined {
+    return this.pending && this.trust.root(this.pending.root.fingerprint);
+  }
+
+  /** Makes the pending root the one that signs (see `rotate`). */
+  async completeRotation(options: { now?: Date } = {}): Promise<TrustBundle> {
+    return this.serially(async () => {
+      const next = this.pending;
+      if (!next) throw new CaError('INVALID_CA', 'no rotation was begun: call beginRotation first');
       const now = options.now ?? new Date();
       const old = this.current;
-      const next = createRoot({ ...this.options, trustDomain: old.trustDomain }, now);
-      await this.writeRoot(next);
       const latest = [this.issuedBeforeOpen, old.latestIssuedNotAfter].filter((d): d is Date => d !== null);
       const issuedUntil = latest.length ? new Date(Math.max(...latest.map((d) => d.getTime()))) : null;
       const bundle = this.trust.rotateTo(next.root, now, issuedUntil);
       await this.writeBundle(bundle);
       this.current = next;
+      this.pending = undefined;
       this.trust = bundle;
       this.issuedBeforeOpen = null;
       // The old key never signs again: it is not kept.

@@ -21,6 +21,8 @@ export interface TrustBundleJson {
   trustDomain: string;
   version: number;
   active: string;
+  /** A root added by a rotation begun and not completed (absent: none). */
+  pending?: string;
   roots: Array<{ fingerprint: string; certificate: string; addedAt: string; issuedUntil: string | null }>;
 }
 
@@ -31,6 +33,8 @@ export class TrustBundle {
     /** Fingerprint of the root that signs now. */
     readonly activeFingerprint: string,
     readonly roots: readonly BundleRoot[],
+    /** Fingerprint of a root a rotation added and has not made active yet. */
+    readonly pendingFingerprint?: string,
   ) {
     Object.freeze(this);
   }
@@ -55,6 +59,16 @@ export class TrustBundle {
   }
 
   /**
+   * Adds `root` without making it the active one: the first step of a rotation, so that every workload
+   * trusts the new root before any certificate it signs is in use. A root already held: the same bundle.
+   */
+  withRoot(root: CertificateInfo, now = new Date()): TrustBundle {
+    checkRoot(root);
+    if (this.root(root.fingerprint)) return this;
+    return new TrustBundle(this.trustDomain, this.version + 1, this.activeFingerprint, Object.freeze([...this.roots, Object.freeze({ certificate: root, addedAt: now, issuedUntil: null })]), root.fingerprint);
+  }
+
+  /**
    * Adds `root` (if new) and makes it the active one. The old roots stay until `prune` drops them.
    * `finalIssuedUntil`, when given, is the exact latest expiry the outgoing root issued (it never signs
    * again, so the slack an upper bound carried can go).
@@ -76,19 +90,38 @@ export class TrustBundle {
     if (root.issuedUntil && root.issuedUntil >= notAfter) return this;
     const roots = this.roots.map((r) => (r === root ? Object.freeze({ ...r, issuedUntil: notAfter }) : r));
     // The set of roots is the same: workloads need no new bundle, so the version stays.
-    return new TrustBundle(this.trustDomain, this.version, this.activeFingerprint, Object.freeze(roots));
+    return new TrustBundle(this.trustDomain, this.version, this.activeFingerprint, Object.freeze(roots), this.pendingFingerprint);
   }
 
-  /** Roots that no longer sign and under which nothing issued is still valid at `now`. */
+  /**
+   * Roots that no longer sign and under which nothing issued is still valid at `now`. A root added after
+   * the active one (a rotation begun, not yet completed) is pending, never retired.
+   */
   retired(now = new Date()): BundleRoot[] {
-    return this.roots.filter((r) => r.certificate.fingerprint !== this.activeFingerprint && ((r.issuedUntil === null || r.issuedUntil < now) || r.certificate.notAfter < now));
+    return this.outgoing().filter((r) => (r.issuedUntil === null || r.issuedUntil < now) || r.certificate.notAfter < now);
+  }
+
+  /** The root a rotation added and has not made active yet (undefined: none). */
+  get pending(): BundleRoot | undefined {
+    return this.pendingFingerprint === undefined ? undefined : this.root(this.pendingFingerprint);
+  }
+
+  /** When the next outgoing root may be dropped: the earliest issuedUntil of the roots that no longer sign. */
+  nextRetirement(): Date | undefined {
+    const times = this.outgoing().map((r) => Math.min(r.issuedUntil?.getTime() ?? 0, r.certificate.notAfter.getTime()));
+    return times.length ? new Date(Math.min(...times)) : undefined;
+  }
+
+  /** Roots that signed once and sign no more (neither the active one nor a pending one). */
+  private outgoing(): BundleRoot[] {
+    return this.roots.filter((r) => r.certificate.fingerprint !== this.activeFingerprint && r.certificate.fingerprint !== this.pendingFingerprint);
   }
 
   /** Drops the retired roots (a new version), or returns this bundle when there are none. */
   prune(now = new Date()): TrustBundle {
     const retired = new Set(this.retired(now));
     if (retired.size === 0) return this;
-    return new TrustBundle(this.trustDomain, this.version + 1, this.activeFingerprint, Object.freeze(this.roots.filter((r) => !retired.has(r))));
+    return new TrustBundle(this.trustDomain, this.version + 1, this.activeFingerprint, Object.freeze(this.roots.filter((r) => !retired.has(r))), this.pendingFingerprint);
   }
 
   toJSON(): TrustBundleJson {
@@ -97,6 +130,7 @@ export class TrustBundle {
       trustDomain: this.trustDomain,
       version: this.version,
       active: this.activeFingerprint,
+      ...(this.pendingFingerprint !== undefined ? { pending: this.pendingFingerprint } : {}),
       roots: this.roots.map((r) => ({ fingerprint: r.certificate.fingerprint, certificate: r.certificate.pem, addedAt: r.addedAt.toISOString(), issuedUntil: r.issuedUntil?.toISOString() ?? null })),
     };
   }
@@ -126,7 +160,10 @@ export class TrustBundle {
       return Object.freeze({ certificate, addedAt: readDate(r.addedAt, `${at}.addedAt`, fail), issuedUntil: r.issuedUntil === null ? null : readDate(r.issuedUntil, `${at}.issuedUntil`, fail) });
     });
     if (!roots.some((r) => r.certificate.fingerprint === j.active)) fail(`active: ${JSON.stringify(j.active)} is not the fingerprint of any root in the file`);
-    return new TrustBundle(j.trustDomain!, j.version!, j.active!, Object.freeze(roots));
+    if (j.pending !== undefined && (j.pending === j.active || !roots.some((r) => r.certificate.fingerprint === j.pending))) {
+      fail(`pending: ${JSON.stringify(j.pending)} is not the fingerprint of a root of the file other than the active one`);
+    }
+    return new TrustBundle(j.trustDomain!, j.version!, j.active!, Object.freeze(roots), j.pending);
   }
 }
 

@@ -17,6 +17,7 @@ import { CertificateIssuer } from './identity/certificate-issuer.js';
 import { JoinTokenStore } from './identity/join-token-store.js';
 import { MeshCa } from './identity/mesh-ca.js';
 import { WeftdCertificate } from './identity/weftd-certificate.js';
+import { RootRotation } from './identity/root-rotation.js';
 import { AdminCredentialFile } from './admin/admin-credential.js';
 
 export interface DaemonOptions {
@@ -39,6 +40,8 @@ export interface DaemonOptions {
   /** The operator's CA instead of the one in <data-dir>/ca (--ca-cert, --ca-key). */
   caCertFile?: string;
   caKeyFile?: string;
+  /** How long a root rotation waits for the sessions to ACK the new bundle (--rotation-wait, default 30 s). */
+  rotationWaitMs?: number;
 }
 
 export interface Daemon {
@@ -99,7 +102,8 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     log,
     identity: { ca, issuer, serving },
   });
-  const admin = new AdminServer({ config, registry, sessions, tokens, ca, security: { serving, credential: credential.file } });
+  const rotation = new RootRotation(ca, sessions, { waitMs: opts.rotationWaitMs ?? 30_000, log });
+  const admin = new AdminServer({ config, registry, sessions, tokens, ca, security: { serving, credential: credential.file }, rotateCa: () => rotation.rotate() });
   let grpcPort: number;
   let adminPort: number;
   try {
@@ -115,12 +119,14 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     await admin.close();
     registry.close();
     serving.close();
+    rotation.close();
     if (credential.created) await rm(credential.file.path, { force: true });
     // A root made by this failed first start is no one's yet: leave the data dir as it was found.
     if (caIsNew && store.revision === 0) await rm(caDir, { recursive: true, force: true });
     await store.closeAndDiscardIfNew();
     throw e;
   }
+  rotation.resume();
   let closing: Promise<void> | undefined;
   return {
     grpcPort,
@@ -133,6 +139,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     close: () =>
       (closing ??= (async () => {
         serving.close();
+        rotation.close();
         await Promise.all([admin.close(), sessions.close()]);
         registry.close();
         await store.close();

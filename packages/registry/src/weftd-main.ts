@@ -27,6 +27,7 @@ const FLAGS: FlagSpec[] = [
   { name: 'max-connections-per-peer', value: 'N', description: 'TCP connections from one address (all workloads of a host share it)', default: String(DEFAULT_MAX_CONNECTIONS_PER_PEER) },
   { name: 'max-streams-per-connection', value: 'N', description: 'session streams on one connection', default: String(DEFAULT_MAX_STREAMS_PER_CONNECTION) },
   { name: 'trust-domain', value: 'DOMAIN', description: 'SPIFFE trust domain of the mesh CA (spiffe://DOMAIN/ns/NS/sa/SA)', default: 'cluster.local' },
+  { name: 'rotation-wait', value: 'DURATION', description: 'how long a root rotation waits for every workload to hold the new root before it signs', default: '30s' },
   { name: 'cert-ttl', value: 'DURATION', description: 'lifetime of workload certificates (e.g. 24h, 1h, 90s); workloads renew at half of it', default: '24h' },
   { name: 'ca-cert', value: 'FILE', description: "the operator's CA certificate (PEM; an intermediate with its chain up to the root appended) instead of <data-dir>/ca" },
   { name: 'ca-key', value: 'FILE', description: "the operator's CA private key (PEM, unencrypted), with --ca-cert" },
@@ -90,7 +91,7 @@ export function parseWeftdArgs(argv: readonly string[]): WeftdCommand {
   };
 }
 
-function identityFlags(values: Map<string, string[]>, duration: (name: string, fallback: string) => number): Pick<DaemonOptions, 'trustDomain' | 'certTtlSeconds' | 'caCertFile' | 'caKeyFile'> {
+function identityFlags(values: Map<string, string[]>, duration: (name: string, fallback: string) => number): Pick<DaemonOptions, 'trustDomain' | 'certTtlSeconds' | 'caCertFile' | 'caKeyFile' | 'rotationWaitMs'> {
   const trustDomain = values.get('trust-domain')?.[0] ?? 'cluster.local';
   try {
     validateTrustDomain(trustDomain);
@@ -105,6 +106,7 @@ function identityFlags(values: Map<string, string[]>, duration: (name: string, f
   return {
     trustDomain,
     certTtlSeconds: ttlMs / 1000,
+    rotationWaitMs: duration('rotation-wait', '30s'),
     caCertFile: caCertFile ? resolve(caCertFile) : undefined,
     caKeyFile: caKeyFile ? resolve(caKeyFile) : undefined,
   };

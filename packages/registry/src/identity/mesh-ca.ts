@@ -15,6 +15,9 @@ export interface MeshCaOptions {
   caKeyFile?: string;
 }
 
+/** What changed in the bundle: a root to trust, the root that signs, or a root gone. */
+export type BundleChange = 'root-added' | 'root-activated' | 'root-dropped';
+
 interface Signer {
   signCsr(csrPem: string, id: SpiffeId, ttlSeconds: number): Promise<IssuedCertificate>;
   issueServer(options: ServerCertificateOptions): Promise<IssuedCertificate>;
@@ -24,7 +27,7 @@ interface Signer {
 }
 
 export class MeshCa {
-  private readonly bundleListeners = new Set<(bundle: TrustBundle) => void>();
+  private readonly bundleListeners = new Set<(bundle: TrustBundle, change: BundleChange) => void>();
 
   private constructor(
     private readonly signer: Signer,
@@ -57,7 +60,7 @@ export class MeshCa {
   }
 
   /** Called with each new bundle (a rotation, a root dropped): weftd pushes it and re-serves its own certificate. */
-  onBundleChange(listener: (bundle: TrustBundle) => void): () => void {
+  onBundleChange(listener: (bundle: TrustBundle, change: BundleChange) => void): () => void {
     this.bundleListeners.add(listener);
     return () => this.bundleListeners.delete(listener);
   }
@@ -67,13 +70,31 @@ export class MeshCa {
     return this.signer.directory !== undefined;
   }
 
-  /** Makes a new root the one that signs (the old one stays in the bundle); tells the listeners. */
-  async rotate(): Promise<TrustBundle> {
+  /** A rotation's first step: a new root in the bundle, not signing yet (see root-rotation.ts). */
+  async beginRotation(): Promise<TrustBundle> {
+    const dir = this.directory();
+    const before = dir.bundle.version;
+    const bundle = await dir.beginRotation();
+    if (bundle.version !== before) this.changed(bundle, 'root-added');
+    return bundle;
+  }
+
+  /** A rotation's second step: the new root signs; workloads are asked to renew. */
+  async completeRotation(): Promise<TrustBundle> {
+    const bundle = await this.directory().completeRotation();
+    this.changed(bundle, 'root-activated');
+    return bundle;
+  }
+
+  /** A rotation begun and not completed (after a restart, too). */
+  get rotationPending(): boolean {
+    return this.signer.directory?.pendingRoot !== undefined;
+  }
+
+  private directory(): CaDirectory {
     const dir = this.signer.directory;
     if (!dir) throw new Error(`${this.source} is the operator's: rotate it by restarting weftd with the new files (--ca-cert, --ca-key)`);
-    const bundle = await dir.rotate();
-    this.changed(bundle);
-    return bundle;
+    return dir;
   }
 
   /** Drops roots under which nothing valid remains; tells the listeners when one went. */
@@ -81,7 +102,7 @@ export class MeshCa {
     const dir = this.signer.directory;
     if (!dir) return 0;
     const dropped = await dir.prune(now);
-    if (dropped.length > 0) this.changed(dir.bundle);
+    if (dropped.length > 0) this.changed(dir.bundle, 'root-dropped');
     return dropped.length;
   }
 
@@ -90,8 +111,8 @@ export class MeshCa {
     return this.signer.issueServer({ publicKey, id, dnsNames, ipAddresses, ttlSeconds });
   }
 
-  private changed(bundle: TrustBundle): void {
-    for (const l of this.bundleListeners) l(bundle);
+  private changed(bundle: TrustBundle, change: BundleChange): void {
+    for (const l of this.bundleListeners) l(bundle, change);
   }
 
   get trustDomain(): string {

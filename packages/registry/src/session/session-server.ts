@@ -138,6 +138,7 @@ export class SessionServer {
     this.configFeed = new ConfigFeed(opts.config.store, () => this.nextNonce());
     opts.config.store.onChange((change) => this.pushConfig(change));
     opts.registry.onHostsChanged((hosts, version) => this.pushEndpoints(hosts, version));
+    opts.identity?.ca.onBundleChange((_bundle, change) => this.pushBundle(change === 'root-activated'));
     this.warmupEndsAtMs = this.startedAtMs + 2 * opts.endpointGraceMs;
     this.warmupTimer = setTimeout(() => this.endWarmup(), 2 * opts.endpointGraceMs);
     this.warmupTimer.unref();
@@ -234,6 +235,7 @@ export class SessionServer {
         const ca = this.opts.identity?.ca;
         const trust = ca ? { trustBundlePem: ca.bundlePems(), bundleVersion: ca.bundle.version, challenge: session.challenge } : {};
         session.call.write(serializeResponse({ kind: 'welcome', welcome: { sessionId: session.id, serverId: this.serverId, ...trust } }));
+        if (ca) session.bundle.sentVersion = session.bundle.ackedVersion = String(ca.bundle.version);
         sendConfig(session, this.configFeed.full()); // a new stream always starts from the whole snapshot
         return;
       }
@@ -373,6 +375,24 @@ export class SessionServer {
     if (session.helloReceived) this.opts.registry.disconnect(session.instanceId, session.id);
     const summary = session.nackSummary();
     if (summary) this.log(summary);
+  }
+
+  /**
+   * Sessions that said Hello and have not yet ACKed trust bundle `version` (or a later one): what a
+   * rotation waits for before the new root may sign.
+   */
+  sessionsBehindBundle(version: number): SessionInfo[] {
+    return [...this.sessions].filter((s) => s.helloReceived && !(Number(s.bundle.ackedVersion) >= version)).map((s) => s.info());
+  }
+
+  /** Writes the current trust bundle to every session; `renew` asks them to renew their certificates now. */
+  private pushBundle(renew: boolean): void {
+    const ca = this.opts.identity?.ca;
+    if (!ca) return;
+    const nonce = this.nextNonce();
+    const version = String(ca.bundle.version);
+    const bytes = serializeResponse({ kind: 'bundle', bundle: { trustBundlePem: ca.bundlePems(), bundleVersion: ca.bundle.version, renew, nonce } });
+    for (const s of this.sessions) if (s.helloReceived) s.sendUpdate('bundle', version, nonce, bytes);
   }
 
   private nextNonce(): string {

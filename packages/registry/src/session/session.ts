@@ -26,6 +26,9 @@ export interface SessionInfo {
   subscriptions: string[];
   config: UpdateState;
   endpoints: UpdateState;
+  bundle: UpdateState;
+  /** The SPIFFE ID the session proved ('' when none: it may not register endpoints). */
+  identity: string;
 }
 
 /** Pre-serialized SessionResponse bytes (written as is) or a message to serialize. */
@@ -71,6 +74,8 @@ export class Session {
   acceptsSplitEndpoints = false;
   readonly config: UpdateState = { sentVersion: '', ackedVersion: '', nack: null };
   readonly endpoints: UpdateState = { sentVersion: '', ackedVersion: '', nack: null };
+  /** Trust bundle pushes (root rotation); the Welcome's bundle counts as sent and acked. */
+  readonly bundle: UpdateState = { sentVersion: '', ackedVersion: '', nack: null };
   private readonly sentNonces = new Map<string, SentUpdate>();
   private readonly nackLog = new NackLog();
   private writes = 0;
@@ -144,6 +149,8 @@ export class Session {
       subscriptions: [...this.subscriptions].sort(),
       config: { ...this.config },
       endpoints: { ...this.endpoints },
+      bundle: { ...this.bundle },
+      identity: this.provenSpiffeId,
     };
   }
 }

@@ -90,7 +90,7 @@ export function sessionRequestProblem(msg: SessionRequestMsg, namespace = 'defau
       return undefined;
     }
     case 'ack': {
-      if (msg.ack.type !== 'config' && msg.ack.type !== 'endpoints') return invalid(`ack.type ${show(msg.ack.type)} is not "config" or "endpoints"`);
+      if (msg.ack.type !== 'config' && msg.ack.type !== 'endpoints' && msg.ack.type !== 'bundle') return invalid(`ack.type ${show(msg.ack.type)} is not "config", "endpoints" or "bundle"`);
       if (!msg.ack.nonce) return invalid('ack.nonce must not be empty');
       return undefined;
     }
