@@ -58,7 +58,9 @@ export async function benchSidecar(daemon: Daemon, opts: SidecarBenchOptions): P
     const proxyPids = [pair.pids.outbound, pair.pids.inbound];
     // Three variants of 2 s leave each one idle for up to 8 s between its runs: long enough for undici
     // and the echo server to close its connections, so each run is preceded by a short unmeasured one.
-    const runs = await interleave(send, { ...opts, rewarmMs: opts.rewarmMs ?? 200 }, async (name, run) => {
+    // The first warm-up is longer than the mtls bench's: three clients and two proxies to bring up, and
+    // on a busy machine 300 ms left the first round still opening connections and compiling.
+    const runs = await interleave(send, { ...opts, rewarmMs: opts.rewarmMs ?? 200, warmupMs: opts.warmupMs ?? 1000 }, async (name, run) => {
       const c0 = process.cpuUsage();
       const e0 = processCpuUs(setup.echoPid);
       const p0 = proxyPids.reduce((s, pid) => s + processCpuUs(pid), 0);
