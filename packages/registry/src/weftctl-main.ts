@@ -10,6 +10,7 @@ import { deleteCommand } from './cli/commands/delete.js';
 import { getCommand } from './cli/commands/get.js';
 import { servicesCommand } from './cli/commands/services.js';
 import { tokenCommand } from './cli/commands/token.js';
+import { caCommand } from './cli/commands/ca.js';
 import { versionCommand } from './cli/commands/version.js';
 import { formatFlagHelp, isUsageError, parseFlags, UsageError, type FlagSpec, type ParsedFlags } from './cli/flags.js';
 import { ManifestReadError } from './cli/manifest-files.js';
@@ -18,7 +19,7 @@ import { escapeLines, escapeText } from './cli/terminal-text.js';
 const DEFAULT_SERVER = 'https://127.0.0.1:15000';
 /** weftd's default data dir, relative to where weftctl runs: the local default needs no flag. */
 const DEFAULT_CREDENTIALS = '.weft-data/admin.cred';
-const COMMANDS: Command[] = [applyCommand, getCommand, deleteCommand, servicesCommand, tokenCommand, versionCommand];
+const COMMANDS: Command[] = [applyCommand, getCommand, deleteCommand, servicesCommand, tokenCommand, caCommand, versionCommand];
 /** Flags every command takes, before or after its name. */
 const GLOBAL_FLAGS: FlagSpec[] = [
   { name: 'server', short: 's', value: 'URL', description: 'admin API of weftd (or WEFT_SERVER)', default: DEFAULT_SERVER },

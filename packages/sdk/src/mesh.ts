@@ -119,6 +119,10 @@ export class Mesh extends EventEmitter {
         config: (msg) => this.applyConfig(msg),
         endpoints: (msg) => this.applyEndpoints(msg),
         certificate: (msg) => this.identity?.onCertificate(msg),
+        bundle: (msg) => {
+          this.identity?.onBundle(msg);
+          this.emit('trustBundle', { version: msg.bundleVersion, roots: msg.trustBundlePem.length, renew: msg.renew });
+        },
         disconnected: (reason) => {
           this.identity?.onSessionEnded(reason);
           this.emit('disconnected', { reason });

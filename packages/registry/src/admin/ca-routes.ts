@@ -1,5 +1,5 @@
 // The admin API's CA routes (weftctl ca ...):
-//   GET  /v1/ca          → {trustDomain, source, bundleVersion, active, roots: [{fingerprint, subject, notAfter, addedAt, issuedUntil, active}]}
+//   GET  /v1/ca          → {trustDomain, source, bundleVersion, active, roots: [{fingerprint, subject, notAfter, addedAt, issuedUntil, active, pending}]}
 //   POST /v1/ca/rotate   → the same, after the rotation began (see identity/root-rotation.ts)
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { MeshCa } from '../identity/mesh-ca.js';
@@ -39,6 +39,7 @@ export function caView(ca: MeshCa): unknown {
       addedAt: r.addedAt.toISOString(),
       issuedUntil: r.issuedUntil?.toISOString() ?? null,
       active: r.certificate.fingerprint === b.activeFingerprint,
+      pending: r.certificate.fingerprint === b.pendingFingerprint,
     })),
   };
 }

@@ -4,7 +4,7 @@
 // never sees the secret. Renewals, at `renewFraction` of the lifetime (Istio: half), are proved by the
 // current certificate and a signature over the session's challenge, with a fresh key each time.
 import { sign } from 'node:crypto';
-import { renewalProofPayload, type CertificateMsg, type CertificateRequestMsg, type JoinTokenParts, type WelcomeMsg } from '@weft/api';
+import { renewalProofPayload, type CertificateMsg, type CertificateRequestMsg, type JoinTokenParts, type TrustBundleUpdateMsg, type WelcomeMsg } from '@weft/api';
 import { createWorkloadKey, type WorkloadKey } from '@weft/ca';
 import { buildTlsMaterial, type TlsMaterial } from './tls-material.js';
 import { bundleHasCaHash, chainProblem } from './trust-check.js';
@@ -111,6 +111,24 @@ export class WorkloadIdentity {
       this.bundle = { pems, version: w.bundleVersion ?? 0 };
     }
     if (Date.now() >= this.renewAt()) this.renew();
+  }
+
+  /**
+   * A new trust bundle from weftd (a root rotation): trusted from now on (the next TLS handshakes, both
+   * ways, use it). `renew`: the signing root changed, so renew now; and renew too if the bundle no longer
+   * vouches for the certificate held (its root was dropped while this workload did not renew).
+   */
+  onBundle(msg: TrustBundleUpdateMsg): void {
+    if (this.closed) return;
+    if (msg.trustBundlePem.length === 0) throw new Error(`trust bundle version ${msg.bundleVersion} holds no root; keeping version ${this.bundle?.version ?? 0}`);
+    this.bundle = { pems: msg.trustBundlePem, version: msg.bundleVersion };
+    this.material = null;
+    if (!this.held) return;
+    const orphaned = chainProblem(this.held.chainPem, msg.trustBundlePem, this.held.spiffeId) !== undefined;
+    if (msg.renew || orphaned) {
+      this.pending = undefined; // a request in flight was for the old root: ask again
+      this.renew();
+    }
   }
 
   onCertificate(msg: CertificateMsg): void {

@@ -22,6 +22,7 @@ import {
   type HostEndpointsMsg,
   type RegisteredMsg,
   type SessionResponseMsg,
+  type TrustBundleUpdateMsg,
   type UpdateType,
   type WelcomeMsg,
   type WorkloadMsg,
@@ -33,6 +34,8 @@ export interface SessionHandlers {
   welcome(msg: WelcomeMsg): void;
   /** A certificate weftd signed (answer to requestCertificate). */
   certificate?(msg: CertificateMsg): void;
+  /** A new trust bundle (root rotation); ACKed by the session client once this returns. */
+  bundle?(msg: TrustBundleUpdateMsg): void;
   config(msg: ConfigUpdateMsg): void;
   endpoints(msg: EndpointsUpdateMsg): void;
   disconnected(reason: string): void;
@@ -238,6 +241,17 @@ export class SessionClient {
         case 'certificate':
           this.handlers.certificate?.(msg.certificate);
           return;
+        case 'bundle': {
+          const b = msg.bundle;
+          try {
+            this.handlers.bundle?.(b);
+            this.ack('bundle', String(b.bundleVersion), b.nonce);
+          } catch (e) {
+            this.ack('bundle', String(b.bundleVersion), b.nonce, (e as Error).message);
+            throw e;
+          }
+          return;
+        }
         case 'registered': {
           const resolve = this.confirmations.get(msg.registered.requestId);
           this.confirmations.delete(msg.registered.requestId);
