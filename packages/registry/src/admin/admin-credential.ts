@@ -7,6 +7,7 @@
 //
 //   { "kind": "WeftAdminCredential", "version": 1, "token": "weftadm1.<base64url>", "caPem": "-----BEGIN ..." }
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { Stats } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '@weft/ca';
@@ -21,7 +22,7 @@ export interface AdminCredential {
   caPem: string;
 }
 
-/** Reads a credential file; every problem names the file and what to do. */
+/** weftctl's side: reads a copy of the credential; every problem names the file and says to take it again. */
 export async function readAdminCredential(path: string): Promise<AdminCredential> {
   let text: string;
   try {
@@ -30,15 +31,20 @@ export async function readAdminCredential(path: string): Promise<AdminCredential
     const code = (e as NodeJS.ErrnoException).code;
     throw new Error(`${path}: cannot read the admin credential (${code === 'ENOENT' ? 'no such file' : code ?? (e as Error).message})`);
   }
-  return parseAdminCredential(text, path);
+  try {
+    return parseAdminCredential(text, path);
+  } catch (e) {
+    throw new Error(`${(e as Error).message}; take weftd's <data-dir>/${ADMIN_CREDENTIAL_FILE} again`);
+  }
 }
 
+/** The credential in `text`, or an error that names `source` and the field that is wrong. */
 export function parseAdminCredential(text: string, source: string): AdminCredential {
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (e) {
-    throw new Error(`${source}: not an admin credential (not JSON: ${(e as Error).message}); take weftd's <data-dir>/${ADMIN_CREDENTIAL_FILE} again`);
+    throw new Error(`${source}: not an admin credential (not JSON: ${(e as Error).message})`);
   }
   const j = json as Record<string, unknown>;
   if (typeof j !== 'object' || j === null || j.kind !== KIND || j.version !== 1) throw new Error(`${source}: not a weft admin credential of version 1 (kind ${KIND})`);
@@ -56,17 +62,14 @@ export class AdminCredentialFile {
     private readonly tokenHash: Buffer,
   ) {}
 
-  /** Loads <dataDir>/admin.cred, or writes a new one; `created` says which. */
+  /**
+   * Loads <dataDir>/admin.cred, or writes a new one when there is no such file (and only then: a file
+   * that is there but unreadable, damaged or readable by others stops weftd, since replacing it would
+   * silently lock out every copy of it); `created` says which.
+   */
   static async open(dataDir: string, caPem: string): Promise<{ file: AdminCredentialFile; created: boolean }> {
     const path = join(dataDir, ADMIN_CREDENTIAL_FILE);
-    let existing: AdminCredential | undefined;
-    try {
-      const st = await stat(path);
-      if ((st.mode & 0o077) !== 0) throw new Error(`${path}: mode ${(st.mode & 0o777).toString(8)} lets others read the admin credential; chmod 600 it (and consider it leaked: delete it and restart weftd for a new one)`);
-      existing = await readAdminCredential(path);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT' && !/no such file/.test((e as Error).message)) throw e;
-    }
+    const existing = await readOwnCredential(path);
     const token = existing?.token ?? TOKEN_PREFIX + randomBytes(32).toString('base64url');
     const file = new AdminCredentialFile(path, token, existing?.caPem ?? '', hash(token));
     if (!existing || existing.caPem !== caPem) await file.setCa(caPem);
@@ -86,6 +89,36 @@ export class AdminCredentialFile {
     const m = /^Bearer +(\S+)$/i.exec(authorization);
     if (!m) return 'the Authorization header is not "Bearer <token>"';
     return timingSafeEqual(hash(m[1]!), this.tokenHash) ? undefined : "the admin credential is not this weftd's (wrong token): use the admin.cred of the weftd you are talking to";
+  }
+}
+
+/** What weftd does with a credential file it cannot use: never replace it by itself. */
+const KEEP_OR_RENEW = `weftd does not replace it by itself: restore it, or delete it and restart weftd for a new one (every copy of the old one then stops working)`;
+
+/** weftd's own credential file: undefined when there is none, else its content, else an error naming the file. */
+async function readOwnCredential(path: string): Promise<AdminCredential | undefined> {
+  let st: Stats;
+  try {
+    st = await stat(path);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return undefined;
+    throw new Error(`${path}: cannot look at the admin credential (${code ?? (e as Error).message}); check the permissions of the data dir`);
+  }
+  if (!st.isFile()) throw new Error(`${path}: the admin credential is not a regular file; ${KEEP_OR_RENEW}`);
+  if ((st.mode & 0o077) !== 0) {
+    throw new Error(`${path}: mode ${(st.mode & 0o777).toString(8).padStart(4, '0')} lets others read the admin credential; chmod 600 it (and consider it leaked: delete it and restart weftd for a new one)`);
+  }
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (e) {
+    throw new Error(`${path}: cannot read the admin credential (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); check its owner and the user weftd runs as`);
+  }
+  try {
+    return parseAdminCredential(text, path);
+  } catch (e) {
+    throw new Error(`${(e as Error).message}; ${KEEP_OR_RENEW}`);
   }
 }
 
