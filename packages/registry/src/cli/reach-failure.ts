@@ -1,7 +1,7 @@
 // Why weftctl got no answer from weftd's admin API, in words a user can act on. The common mistakes
-// (weftd not running, the session port instead of the admin port, https:// for a plain-HTTP API, a
-// host name typo) each leave a recognisable error code; the bare code (HPE_INVALID_CONSTANT,
-// ERR_SSL_WRONG_VERSION_NUMBER) tells a new user nothing.
+// (weftd not running, the session port instead of the admin port, a server that does not speak TLS,
+// the admin credential of another weftd, a host name typo) each leave a recognisable error code; the
+// bare code (EPROTO, SELF_SIGNED_CERT_IN_CHAIN) tells a new user nothing.
 import { DEFAULT_ADMIN_PORT, DEFAULT_GRPC_PORT } from '@weft/api';
 
 const POINT_AT_IT = `point --server (or WEFT_SERVER) at weftd's admin API (port ${DEFAULT_ADMIN_PORT} by default, weftd --admin-port)`;
@@ -34,13 +34,24 @@ export function explainRequestFailure(baseUrl: string, e: unknown, credentialSou
       `weftctl talks to the admin API (default ${DEFAULT_ADMIN_PORT}, weftd --admin-port), e.g. --server https://127.0.0.1:${DEFAULT_ADMIN_PORT}`
     );
   }
+  if (code === 'CERT_HAS_EXPIRED' || code === 'CERT_NOT_YET_VALID') {
+    return `cannot trust ${baseUrl}: its certificate is ${code === 'CERT_HAS_EXPIRED' ? 'expired' : 'not valid yet'} (${code}); check the clocks of this machine and of weftd's (weftd renews its own certificate while it runs)`;
+  }
   if (/CERT|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)/.test(code)) {
+    // Without a credential (weftctl --version answers without one) there were no roots to trust weftd by.
+    if (credentialSource === undefined) {
+      return `cannot trust ${baseUrl} (${code}): weftctl trusts weftd by the roots in its admin credential, and has none; give --credentials FILE or set WEFT_CREDENTIALS`;
+    }
     return (
-      `cannot trust ${baseUrl}: its certificate is not signed by a root of the admin credential${credentialSource ? ` (${credentialSource})` : ''} (${code}). ` +
+      `cannot trust ${baseUrl}: its certificate is not signed by a root of the admin credential (${credentialSource}) (${code}). ` +
       "The credential is another weftd's, or weftd's CA was replaced: take that weftd's <data-dir>/admin.cred again"
     );
   }
-  if (/^ERR_SSL_|^EPROTO$/.test(code) || /wrong version number|SSL routines/i.test(String(err.message))) {
+  // A TLS client reading a plain-text answer (an HTTP server's "HTTP/1.1 400") as a TLS record.
+  if (/wrong version number|packet length too long/i.test(String(err.message))) {
+    return `${baseUrl} does not speak TLS (its answer is plain text, as a plain-HTTP server's is), and weftd's admin API is HTTPS; ${POINT_AT_IT}`;
+  }
+  if (/^ERR_SSL_|^EPROTO$/.test(code) || /SSL routines/i.test(String(err.message))) {
     return `cannot reach weftd at ${baseUrl}: TLS failed (${code || String(err.message)}); is it weftd's admin API (HTTPS)? ${POINT_AT_IT}`;
   }
   if (code === 'ECONNRESET' || /socket hang up/i.test(String(err.message))) {
