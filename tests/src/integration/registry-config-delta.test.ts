@@ -3,27 +3,21 @@
 // last sent; a NACKed delta is answered once with the full snapshot; a client that does not say it
 // accepts deltas gets full snapshots only.
 import { expect } from 'chai';
-import * as grpc from '@grpc/grpc-js';
-import { ControlPlaneClient, type ConfigUpdateMsg, type SessionRequestMsg, type SessionResponseMsg } from '@weft/api';
-import { startWeftd, type WeftdHandle } from '../support/weftd.js';
+import type { ConfigUpdateMsg } from '@weft/api';
+import { adminFetch, startWeftd, type WeftdHandle } from '../support/weftd.js';
+import { RawSession } from './session-fixtures.js';
 
-type Wire = Record<string, unknown>;
-
-class RawSession {
-  readonly configs: ConfigUpdateMsg[] = [];
-  error: grpc.ServiceError | undefined;
-  private readonly client: grpc.Client;
-  private readonly call: grpc.ClientDuplexStream<Wire, SessionResponseMsg>;
+/** A raw session (TLS, see session-fixtures.ts) that said Hello and reads its config updates. */
+class ConfigWatcher {
+  private readonly session: RawSession;
 
   constructor(address: string, instanceId: string, acceptsConfigDeltas: boolean) {
-    this.client = new ControlPlaneClient(address, grpc.credentials.createInsecure());
-    this.call = (this.client as unknown as { Session(): grpc.ClientDuplexStream<Wire, SessionResponseMsg> }).Session();
-    this.call.on('data', (m: SessionResponseMsg) => {
-      if (m.kind === 'config') this.configs.push(m.config);
-    });
-    this.call.on('error', (e: grpc.ServiceError) => (this.error = e));
-    const workload = { instanceId, service: 'web', namespace: 'bookinfo', labels: {}, serviceAccount: 'sa', workloadName: 'web-w' };
-    this.call.write({ hello: { workload, sdkVersion: 'test', resume: false, acceptsConfigDeltas } });
+    this.session = new RawSession(address);
+    this.session.hello(instanceId, { service: 'web', acceptsConfigDeltas });
+  }
+
+  get configs(): ConfigUpdateMsg[] {
+    return this.session.received.flatMap((m) => (m.kind === 'config' ? [m.config] : []));
   }
 
   /** Waits (bounded) for the config update number `index` (0 = the first) of this stream. */
@@ -32,19 +26,18 @@ class RawSession {
     while (Date.now() < deadline) {
       const found = this.configs[index];
       if (found) return found;
-      if (this.error) throw new Error(`session failed: ${this.error.message}`);
+      if (this.session.error) throw new Error(`session failed: ${this.session.error.message}`);
       await new Promise((r) => setTimeout(r, 10));
     }
     throw new Error(`no config update #${index} within ${timeoutMs} ms; got ${this.configs.length}`);
   }
 
   nack(update: ConfigUpdateMsg, error: string): void {
-    this.call.write({ ack: { type: 'config', version: update.version, nonce: update.nonce, error } } satisfies Omit<Extract<SessionRequestMsg, { kind: 'ack' }>, 'kind'>);
+    this.session.send({ ack: { type: 'config', version: update.version, nonce: update.nonce, error } });
   }
 
   close(): void {
-    this.call.cancel();
-    this.client.close();
+    this.session.close();
   }
 }
 
@@ -64,14 +57,14 @@ const names = (c: ConfigUpdateMsg) => c.resources.map((r) => `${r.kind}/${r.name
 
 describe('registry: delta config push', () => {
   let weftd: WeftdHandle;
-  const sessions: RawSession[] = [];
+  const sessions: ConfigWatcher[] = [];
   const open = (instanceId: string, acceptsConfigDeltas = true) => {
-    const s = new RawSession(weftd.grpcAddress, instanceId, acceptsConfigDeltas);
+    const s = new ConfigWatcher(weftd.grpcAddress, instanceId, acceptsConfigDeltas);
     sessions.push(s);
     return s;
   };
   const admin = async (verb: 'apply' | 'delete', yaml: string): Promise<number> => {
-    const res = await fetch(`${weftd.adminUrl}/v1/${verb}`, { method: 'POST', headers: { 'content-type': 'application/yaml' }, body: yaml });
+    const res = await adminFetch(`${weftd.adminUrl}/v1/${verb}`, { method: 'POST', headers: { 'content-type': 'application/yaml' }, body: yaml });
     expect(res.status, await res.clone().text()).to.equal(200);
     return ((await res.json()) as { revision: number }).revision;
   };
