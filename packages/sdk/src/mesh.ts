@@ -106,6 +106,7 @@ export class Mesh extends EventEmitter {
         keepaliveMs: o.keepaliveMs,
         credentials: new WeftdChannelCredentials({
           roots: () => this.identity?.bundlePems() ?? (o.caFile ? readCaFile(o.caFile) : []),
+          rootsSource: () => (this.identity?.bundlePems() ? 'the trust bundle this workload holds (from weftd)' : `caFile ${o.caFile} (options.caFile or WEFT_CA_FILE)`),
           pinnedCaHash: () => o.token?.parts.caHash,
           clientCertificate: () => this.identity?.credentials() ?? null,
         }),
@@ -162,6 +163,16 @@ export class Mesh extends EventEmitter {
   /** Opens the session and waits for the first config (and the views of `subscribe` hosts). */
   async start(): Promise<void> {
     const o = this.options;
+    // A caFile that gives no roots fails here, naming the file, even with weftd away (a connection
+    // would say only that weftd cannot be reached); it is read again at each connection.
+    if (o.caFile) {
+      try {
+        readCaFile(o.caFile);
+      } catch (e) {
+        await this.close();
+        throw new WeftError('INVALID_ARGUMENT', (e as Error).message);
+      }
+    }
     const deadline = Date.now() + o.initialTimeoutMs;
     const firstConfig = new Promise<void>((resolve) => {
       if (this.configReceived) resolve();

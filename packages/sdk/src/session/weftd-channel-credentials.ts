@@ -18,10 +18,13 @@ import { connect as tlsConnect, type DetailedPeerCertificate, type TLSSocket } f
 import type { Socket } from 'node:net';
 import { isWeftdSpiffeId } from '@weft/api';
 import { bundleHasCaHash, chainProblem } from '../identity/trust-check.js';
+import { UNTRUSTED_WEFTD } from './connect-failure.js';
 
 export interface WeftdTrust {
   /** Root certificates (PEM) that vouch for weftd; empty when only a join token's CA hash is known. */
   roots(): string[];
+  /** Where roots() came from, for messages ("caFile /x/ca.pem"); default "the roots this workload trusts". */
+  rootsSource?(): string;
   /** The join token's CA hash, when there is a token. */
   pinnedCaHash(): string | undefined;
   /** The workload's key and chain, presented as client certificate; null before the first certificate. */
@@ -73,28 +76,49 @@ function connectToWeftd(socket: Socket, trust: WeftdTrust): Promise<TLSSocket> {
   });
 }
 
-/** What is wrong with the certificate weftd presented on `tls`, or undefined. */
+/**
+ * What is wrong with the certificate weftd presented on `tls`, or undefined. Each answer starts with
+ * UNTRUSTED_WEFTD, so that explainConnectFailure can tell it from a failed handshake.
+ */
 export function weftdCertificateProblem(tls: TLSSocket, trust: WeftdTrust): string | undefined {
+  const problem = certificateProblem(tls, trust);
+  return problem && UNTRUSTED_WEFTD + problem;
+}
+
+function certificateProblem(tls: TLSSocket, trust: WeftdTrust): string | undefined {
   const chain = presentedChain(tls.getPeerCertificate(true));
-  if (chain.length === 0) return 'weftd presented no certificate';
+  if (chain.length === 0) return 'it presented no certificate';
   let roots: string[];
+  let source: string;
   try {
     roots = trust.roots();
+    source = trust.rootsSource?.() ?? 'the roots this workload trusts';
   } catch (e) {
     return (e as Error).message;
   }
   if (roots.length === 0) {
     const pin = trust.pinnedCaHash();
-    if (!pin) return 'this workload trusts no root for weftd (no join token, no caFile)';
+    if (!pin) return 'this workload has nothing to check it against (no join token, no caFile)';
     roots = chain.filter((pem) => bundleHasCaHash([pem], pin));
+    source = "the join token's root";
     if (roots.length === 0) {
-      return `weftd's certificate chain holds no root with the join token's CA hash (${pin.slice(0, 16)}...): this is not the weftd that made the token, or its CA was replaced; check WEFT_CONTROL_PLANE, or create a new token on this weftd`;
+      // Checked before anything is sent on the connection: a token never goes to a server that is not its weftd.
+      return (
+        `its CA does not match the join token's CA hash (${pin.slice(0, 16)}...): no root of the certificate chain it presented has that hash, ` +
+        'so it is not the weftd that made the token, or its CA was replaced; nothing was sent to it. ' +
+        'Check options.controlPlane or WEFT_CONTROL_PLANE, or create a new token on this weftd (weftctl token create)'
+      );
     }
   }
   const leafUri = uriOf(tls.getPeerCertificate());
-  if (!leafUri || !isWeftdSpiffeId(leafUri)) return `the server's certificate names ${leafUri || 'no SPIFFE ID'}, not weftd's identity: is the control plane address a workload rather than weftd?`;
+  if (!leafUri || !isWeftdSpiffeId(leafUri)) {
+    return (
+      `its certificate names ${leafUri || 'no SPIFFE ID'}, not weftd's identity (spiffe://<trust-domain>/ns/istio-system/sa/weftd): ` +
+      "the address is not weftd's session port (a workload's port?); check options.controlPlane or WEFT_CONTROL_PLANE"
+    );
+  }
   const problem = chainProblem(chain.join(''), roots, leafUri);
-  return problem && `weftd's certificate cannot be trusted: ${problem}`;
+  return problem && `its certificate cannot be trusted by ${source}: ${problem}`;
 }
 
 /** The chain the server sent, leaf first, as PEM (getPeerCertificate(true) links each to its issuer). */
