@@ -1,21 +1,24 @@
 #!/usr/bin/env node
-// `npm run demo [-- --requests N]`: weftd plus every Bookinfo workload as separate processes, then
-// Istio's traffic-management tasks phase by phase, with a table of which reviews version answered.
-// Without --requests it keeps running, and restarts any process that dies, so you can break it.
+// `npm run demo [-- --requests N]`: weftd plus every Bookinfo workload as separate processes, each with
+// its own identity (a join token per service account, made here through the admin API), then Istio's
+// traffic-management tasks phase by phase, with a table of which reviews version answered, and last
+// mTLS STRICT with the proof that every call behind the page is mTLS. Without --requests it keeps
+// running, and restarts any process that dies, so you can break it.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { formatBreakItHelp, WHILE_DOWN, type ProcessRow } from './demo/break-it.js';
 import { DemoUsageError, parseDemoArgs, USAGE } from './demo/options.js';
-import { PHASES, VERSIONS } from './demo/phases.js';
+import { PHASES, VERSIONS, type PhaseContext } from './demo/phases.js';
 import { controlPlaneExports, portOrAny } from './demo/ports.js';
 import { ChildGroup, type Child } from './demo/processes.js';
 import { Supervisor } from './demo/supervisor.js';
 import { formatTable } from './demo/table.js';
 import { driveProductPage, logIn } from './demo/traffic.js';
-import { configRevision, waitForConfig, waitForInstances } from './mesh-admin.js';
+import { configRevision, createJoinToken, pollUntil, waitForConfig, waitForInstances, type AdminTarget } from './mesh-admin.js';
 import { weftctlApply } from './weftctl.js';
+import { BOOKINFO_NAMESPACE } from './workload-runtime.js';
 
 const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const WEFTD = join(REPO_ROOT, 'packages/registry/bin/weftd.js');
@@ -24,8 +27,12 @@ const WORKLOAD = fileURLToPath(new URL('./workload.js', import.meta.url));
 const STARTUP_TIMEOUT_MS = 30_000;
 const CONFIG_TIMEOUT_MS = 10_000;
 const INDENT = '               ';
-const WORKLOAD_READY = /(listening on http:\/\/\S+)/;
-const WEFTD_READY = /(admin API listening on http:\/\/\S+)/;
+/** A workload's ready line: its URL and the SPIFFE ID of its certificate. */
+const WORKLOAD_READY = /(listening on (http:\/\/\S+) as (spiffe:\/\/\S+))/;
+const WEFTD_READY = /(admin API listening on https:\/\/\S+)/;
+/** The first workloads get tokens valid this long; a restarted one gets a fresh token. */
+const TOKEN_TTL = '24h';
+const ROUTING_SERVICES = ['productpage', 'reviews'];
 
 /** The workloads, one process per entry; ratings runs twice to show balancing over instances. */
 const WORKLOADS: ReadonlyArray<{ service: string; version: string; instances: number }> = [
@@ -100,53 +107,91 @@ async function main(): Promise<number> {
     const weftdArgs = (grpcPort: number, adminPort: number) => [WEFTD, '--data-dir', dataDir, '--port', String(grpcPort), '--admin-port', String(adminPort)];
     const weftd = children.spawn('weftd', weftdArgs(grpcChoice.port, adminChoice.port));
     const grpcAddress = (await race(weftd.waitFor(/control plane listening on (\S+:\d+)/, STARTUP_TIMEOUT_MS)))[1]!;
-    const adminUrl = (await race(weftd.waitFor(/admin API listening on (http:\/\/\S+:\d+)/, STARTUP_TIMEOUT_MS)))[1]!;
+    const adminUrl = (await race(weftd.waitFor(/admin API listening on (https:\/\/\S+:\d+)/, STARTUP_TIMEOUT_MS)))[1]!;
+    const credentialsFile = (await race(weftd.waitFor(/admin credential (?:written to|in) (\S+)/, STARTUP_TIMEOUT_MS)))[1]!;
+    const admin: AdminTarget = { adminUrl, credentialsFile };
     console.log(`  weftd        pid ${weftd.proc.pid}: control plane ${grpcAddress}, admin API ${adminUrl}`);
     const taken = [grpcChoice.taken && `${ports.weftd} (--weftd-port)`, adminChoice.taken && `${ports.weftdAdmin} (--weftd-admin-port)`].filter(Boolean);
     if (taken.length) console.log(`${INDENT}port ${taken.join(' and ')} in use (another weftd?), so weftd took a free one.`);
     console.log(`${INDENT}For weftctl and your own workloads in another terminal:`);
-    for (const line of controlPlaneExports(grpcAddress, adminUrl)) console.log(`${INDENT}  ${line}`);
+    for (const line of controlPlaneExports(grpcAddress, adminUrl, credentialsFile)) console.log(`${INDENT}  ${line}`);
     console.log(`${INDENT}then e.g.: npx weftctl services`);
+    console.log(`${INDENT}a workload of yours needs: export WEFT_TOKEN=$(npx weftctl token create --namespace ${BOOKINFO_NAMESPACE} --service-account NAME)`);
     if (!options.once) {
       // Restarted on the same ports, so workloads and weftctl find it again; its data dir keeps the config.
       supervisor.watch(weftd, { ready: WEFTD_READY, restartArgs: weftdArgs(portOf(grpcAddress), portOf(adminUrl)), meanwhile: WHILE_DOWN['weftd'] });
     }
 
+    // One join token per service account (bookinfo-<service>, as Istio's bookinfo.yaml); replicas share it.
+    const serviceAccounts = [...new Set(WORKLOADS.map((w) => `bookinfo-${w.service}`))];
+    const tokens = new Map(await race(Promise.all(serviceAccounts.map(async (sa) => [sa, await createJoinToken(admin, BOOKINFO_NAMESPACE, sa, TOKEN_TTL)] as const))));
+    console.log(`  tokens       a join token (${TOKEN_TTL}) per service account: ${serviceAccounts.join(', ')}`);
+
     const started = Date.now();
     const expected: Record<string, number> = {};
-    const workloads: Array<{ child: Child; workloadName: string; listening: Promise<RegExpExecArray> }> = [];
+    const workloads: Array<{ child: Child; workloadName: string; serviceAccount: string; listening: Promise<RegExpExecArray> }> = [];
     for (const { service, version, instances } of WORKLOADS) {
       const workloadName = `${service}-${version}`;
+      const serviceAccount = `bookinfo-${service}`;
       expected[workloadName] = instances;
       for (let i = 1; i <= instances; i++) {
         const args = [WORKLOAD, service, '--version', version];
         if (service === 'productpage') args.push('--port', String(pageChoice.port));
-        const child = children.spawn(`${workloadName}-${i}`, args, { WEFT_CONTROL_PLANE: grpcAddress, HOSTNAME: `${workloadName}-${i}` });
-        workloads.push({ child, workloadName, listening: child.waitFor(WORKLOAD_READY, STARTUP_TIMEOUT_MS) });
+        const env = { WEFT_CONTROL_PLANE: grpcAddress, WEFT_TOKEN: tokens.get(serviceAccount)!, HOSTNAME: `${workloadName}-${i}` };
+        const child = children.spawn(`${workloadName}-${i}`, args, env);
+        workloads.push({ child, workloadName, serviceAccount, listening: child.waitFor(WORKLOAD_READY, STARTUP_TIMEOUT_MS) });
       }
     }
-    await race(Promise.all(workloads.map((w) => w.listening)));
-    await race(waitForInstances(adminUrl, expected, { timeoutMs: STARTUP_TIMEOUT_MS }));
-    const productpage = /http:\/\/\S+/.exec((await workloads[0]!.listening)[1]!)![0];
+    const ready = await race(Promise.all(workloads.map((w) => w.listening)));
+    await race(waitForInstances(admin, expected, { timeoutMs: STARTUP_TIMEOUT_MS }));
+    const productpage = ready[0]![2]!;
     const summary = WORKLOADS.map((w) => `${w.service}-${w.version}${w.instances > 1 ? ` ×${w.instances}` : ''}`).join(', ');
     console.log(`  workloads    ${summary}`);
     console.log(`${INDENT}all registered after ${((Date.now() - started) / 1000).toFixed(1)} s; productpage at ${productpage}`);
     if (pageChoice.taken) console.log(`${INDENT}(port ${ports.productpage} was in use, so productpage took a free one)`);
+    console.log(`${INDENT}identities, from each one's certificate (calls between them are mTLS):`);
+    const identities = new Map<string, Set<string>>();
+    workloads.forEach((w, i) => identities.set(w.workloadName, (identities.get(w.workloadName) ?? new Set()).add(ready[i]![3]!)));
+    const nameWidth = Math.max(...[...identities.keys()].map((n) => n.length)) + 2;
+    for (const [name, ids] of identities) console.log(`${INDENT}  ${name.padEnd(nameWidth)}${[...ids].join(', ')}`);
     console.log(`${INDENT}pids: ${workloads.map((w) => `${w.child.name} ${w.child.proc.pid}`).join(', ')}\n`);
     if (!options.once) {
-      for (const { child, workloadName } of workloads) {
+      for (const { child, workloadName, serviceAccount } of workloads) {
         // productpage comes back on the port it had, so the URL in the browser keeps working.
         const restartArgs = child.name.startsWith('productpage') ? [WORKLOAD, 'productpage', '--version', 'v1', '--port', String(portOf(productpage))] : undefined;
-        supervisor.watch(child, { ready: WORKLOAD_READY, ...(restartArgs ? { restartArgs } : {}), meanwhile: WHILE_DOWN[workloadName] ?? '' });
+        supervisor.watch(child, {
+          ready: WORKLOAD_READY,
+          ...(restartArgs ? { restartArgs } : {}),
+          meanwhile: WHILE_DOWN[workloadName] ?? '',
+          freshEnv: async () => ({ WEFT_TOKEN: await createJoinToken(admin, BOOKINFO_NAMESPACE, serviceAccount, TOKEN_TTL) }),
+        });
       }
     }
+
+    const urlOf = (workloadName: string) => {
+      const i = workloads.findIndex((w) => w.workloadName === workloadName);
+      if (i < 0) throw new Error(`no workload ${workloadName} in this demo`);
+      return ready[i]![2]!;
+    };
+    const outputOf = (workloadName: string, pattern: RegExp, timeoutMs: number) =>
+      pollUntil(
+        async () => {
+          for (const w of workloads) {
+            const m = w.workloadName === workloadName ? pattern.exec(w.child.tail()) : null;
+            if (m) return m;
+          }
+          return undefined;
+        },
+        () => `no ${pattern} from ${workloadName}`,
+        { timeoutMs },
+      ).catch(() => undefined);
 
     const problems: string[] = [];
     for (const [i, phase] of PHASES.entries()) {
       console.log(`Phase ${i + 1}: ${phase.title}`);
       if (phase.apply.length) {
-        for (const line of await race(weftctlApply(adminUrl, phase.apply))) console.log(`    ${line}`);
-        await race(waitForConfig(adminUrl, await configRevision(adminUrl), ['productpage', 'reviews'], { timeoutMs: CONFIG_TIMEOUT_MS }));
+        for (const line of await race(weftctlApply(admin, phase.apply))) console.log(`    ${line}`);
+        await race(waitForConfig(admin, await configRevision(admin), phase.configuredBy ?? ROUTING_SERVICES, { timeoutMs: CONFIG_TIMEOUT_MS }));
       }
       const cookie = phase.user ? await race(logIn(productpage, phase.user)) : undefined;
       const who = phase.user ? ` as ${phase.user}` : '';
@@ -154,8 +199,18 @@ async function main(): Promise<number> {
       const result = await race(driveProductPage(`${productpage}/productpage`, options.requests, cookie ? { cookie } : {}));
       console.log(formatTable(result, VERSIONS));
       const failedRequests = [...result.failures.values()].reduce((a, b) => a + b, 0);
-      const problem = failedRequests ? `${failedRequests} request(s) failed` : phase.check(result);
-      if (problem) {
+      const phaseProblems = [failedRequests ? `${failedRequests} request(s) failed` : phase.check(result)];
+      if (phase.verify) {
+        const ctx: PhaseContext = {
+          url: urlOf,
+          page: async () => (await fetch(`${productpage}/productpage`, { headers: cookie ? { cookie } : {}, signal: AbortSignal.timeout(15_000) })).text(),
+          output: outputOf,
+        };
+        const report = await race(phase.verify(ctx));
+        for (const line of report.lines) console.log(`  ${line}`);
+        phaseProblems.push(report.problem);
+      }
+      for (const problem of phaseProblems.filter((p): p is string => p !== undefined)) {
         problems.push(`phase ${i + 1}: ${problem}`);
         console.log(`  !! ${problem}`);
       }
@@ -168,7 +223,8 @@ async function main(): Promise<number> {
       return problems.length ? 1 : 0;
     }
     console.log(`Bookinfo is running. Open ${productpage}/productpage in a browser`);
-    console.log("(sign in as jason to see v2's black stars; everyone else gets v1). Ctrl-C stops everything.\n");
+    console.log("(sign in as jason to see v2's black stars; everyone else gets v1). Every call behind the page is mTLS;");
+    console.log('only productpage accepts plaintext, from your browser (STRICT everywhere else). Ctrl-C stops everything.\n');
     const rows: ProcessRow[] = [
       ...workloads.map((w) => ({ name: w.child.name, workload: w.workloadName, pid: w.child.proc.pid })),
       { name: 'weftd', workload: 'weftd', pid: weftd.proc.pid },

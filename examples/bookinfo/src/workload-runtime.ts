@@ -1,7 +1,9 @@
 // Runs one Bookinfo service as a mesh workload: its own createMesh (identity, labels) and mesh.serve.
+// A workload serves, so it needs its identity: a join token for service account bookinfo-<service>
+// (StartOptions.token, else WEFT_TOKEN), as Istio's bookinfo.yaml gives each service its own account.
 import type { RequestListener, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createMesh } from '@weft/sdk';
+import { createMesh, type PeerIdentity } from '@weft/sdk';
 import type { Env, FetchLike } from './upstream.js';
 
 export const BOOKINFO_NAMESPACE = 'default';
@@ -19,8 +21,13 @@ export interface StartOptions {
   namespace?: string;
   /** Environment the service reads (HOSTNAME, *_HOSTNAME, SERVICES_DOMAIN...); defaults to process.env. */
   env?: Env;
-  /** A join token for bookinfo-<service> (several workloads in one process cannot share WEFT_TOKEN). */
+  /** A join token for bookinfo-<service>; default WEFT_TOKEN (several workloads in one process cannot share it). */
   token?: string;
+  /**
+   * Called with each request's verified caller (its certificate's identity; null for plaintext) before
+   * the handler; requests an AuthorizationPolicy denies never get here.
+   */
+  onCaller?: (caller: PeerIdentity | null) => void;
 }
 
 export interface RunningWorkload {
@@ -31,6 +38,8 @@ export interface RunningWorkload {
   /** http://127.0.0.1:<port>: where the workload listens (plain HTTP, for browsers and tests). */
   url: string;
   port: number;
+  /** The workload's SPIFFE ID, from its certificate (spiffe://cluster.local/ns/default/sa/bookinfo-<service>). */
+  identity: string;
   server: Server;
   /** Stops serving and deregisters from the mesh. */
   close(): Promise<void>;
@@ -43,6 +52,14 @@ export interface WorkloadContext {
 }
 
 export type HandlerFactory = (ctx: WorkloadContext) => RequestListener;
+
+/** Why a workload without a join token cannot start, and the command that makes one. */
+export function missingTokenMessage(namespace: string, serviceAccount: string): string {
+  return (
+    `no join token: a workload serves, so it needs its identity (namespace ${namespace}, service account ${serviceAccount}). ` +
+    `Set WEFT_TOKEN=$(weftctl token create --namespace ${namespace} --service-account ${serviceAccount})`
+  );
+}
 
 /**
  * `upstreams` are the hosts the service calls (as in its URLs); subscribing them up front means the
@@ -57,11 +74,14 @@ export async function startWorkload(
   const version = opts.version ?? 'v1';
   const workloadName = `${service}-${version}`;
   const env = opts.env ?? process.env;
+  const namespace = opts.namespace ?? BOOKINFO_NAMESPACE;
+  const serviceAccount = `bookinfo-${service}`;
+  if (!opts.token && !process.env.WEFT_TOKEN) throw new Error(missingTokenMessage(namespace, serviceAccount));
   const mesh = await createMesh({
     service,
-    namespace: opts.namespace ?? BOOKINFO_NAMESPACE,
+    namespace,
     labels: { app: service, version },
-    serviceAccount: `bookinfo-${service}`,
+    serviceAccount,
     workloadName,
     subscribe: [...upstreams],
     ...(opts.controlPlane ? { controlPlane: opts.controlPlane } : {}),
@@ -69,7 +89,15 @@ export async function startWorkload(
   });
   try {
     const fetch: FetchLike = (input, init) => mesh.fetch(input, init);
-    const server = await mesh.serve(makeHandler({ fetch, env }), {
+    const handler = makeHandler({ fetch, env });
+    const { onCaller } = opts;
+    const listener: RequestListener = onCaller
+      ? (req, res) => {
+          onCaller(mesh.peer(req));
+          handler(req, res);
+        }
+      : handler;
+    const server = await mesh.serve(listener, {
       port: opts.port ?? 0,
       host: opts.host ?? '127.0.0.1',
       servicePort: SERVICE_PORT,
@@ -82,6 +110,8 @@ export async function startWorkload(
       workloadName,
       url: `http://${host}:${port}`,
       port,
+      // mesh.serve refuses a mesh without an identity, so there is one here.
+      identity: mesh.status().identity?.spiffeId ?? '',
       server,
       close: () => mesh.close(),
     };

@@ -1,12 +1,16 @@
 #!/usr/bin/env node
 // One Bookinfo workload as a process: `node dist/workload.js <service> [--version vN] [--port N] [--host H]`.
-// The control plane comes from WEFT_CONTROL_PLANE. SIGTERM/SIGINT close the mesh (deregistering) and exit.
+// The control plane comes from WEFT_CONTROL_PLANE, the identity from WEFT_TOKEN (a join token for
+// bookinfo-<service>). Its ready line names its SPIFFE ID, and it logs each caller the first time it
+// sees it (principal over mTLS, or plaintext), so the demo can show who called whom. SIGTERM/SIGINT
+// close the mesh (deregistering) and exit.
 import { parseArgs } from 'node:util';
+import type { PeerIdentity } from '@weft/sdk';
 import { startDetails } from './details.js';
 import { startProductPage } from './productpage.js';
 import { startRatings } from './ratings.js';
 import { REVIEWS_VERSIONS, startReviews, type ReviewsVersion } from './reviews.js';
-import type { RunningWorkload, StartOptions } from './workload-runtime.js';
+import { BOOKINFO_NAMESPACE, missingTokenMessage, type RunningWorkload, type StartOptions } from './workload-runtime.js';
 
 const SERVICES = ['productpage', 'details', 'reviews', 'ratings'] as const;
 type Service = (typeof SERVICES)[number];
@@ -16,7 +20,13 @@ const USAGE = `usage: workload.js <${SERVICES.join('|')}> [--version vN] [--port
              or SERVICE_VERSION)
   --port     listening port (default 0: any free port)
   --host     listening address (default 127.0.0.1)
-The control plane address (host:port) is read from WEFT_CONTROL_PLANE.`;
+Environment:
+  WEFT_CONTROL_PLANE  weftd's session address (host:port)
+  WEFT_TOKEN          a join token for the workload's identity, service account bookinfo-<service>:
+                      WEFT_TOKEN=$(weftctl token create --namespace ${BOOKINFO_NAMESPACE} --service-account bookinfo-<service>)`;
+
+/** At most this many distinct callers are logged; a workload called by more says so once. */
+const MAX_LOGGED_CALLERS = 20;
 
 class UsageError extends Error {}
 
@@ -27,17 +37,34 @@ function parsePort(text: string | undefined): number {
   return port;
 }
 
-function start(service: Service, version: string, opts: StartOptions): Promise<RunningWorkload> {
+/** A usage error for a version this service does not have. */
+function checkVersion(service: Service, version: string): void {
   if (service === 'reviews') {
     if (!REVIEWS_VERSIONS.includes(version as ReviewsVersion)) {
       throw new UsageError(`reviews --version must be one of ${REVIEWS_VERSIONS.join(', ')}, got "${version}"`);
     }
-    return startReviews({ ...opts, version: version as ReviewsVersion });
+    return;
   }
   // Only v1 of these is implemented; a different label would advertise behaviour that is not there.
   if (version !== 'v1') throw new UsageError(`${service} has only version v1, got "${version}"`);
+}
+
+function start(service: Service, version: string, opts: StartOptions): Promise<RunningWorkload> {
+  if (service === 'reviews') return startReviews({ ...opts, version: version as ReviewsVersion });
   const starters = { productpage: startProductPage, details: startDetails, ratings: startRatings };
   return starters[service]({ ...opts, version });
+}
+
+/** Logs each distinct caller once: `details-v1: first request from <principal> over mTLS` (or plaintext). */
+function callerLogger(workloadName: string): (caller: PeerIdentity | null) => void {
+  const seen = new Set<string>();
+  return (caller) => {
+    const key = caller?.principal ?? '';
+    if (seen.has(key) || seen.size > MAX_LOGGED_CALLERS) return;
+    seen.add(key);
+    if (seen.size > MAX_LOGGED_CALLERS) console.log(`${workloadName}: more than ${MAX_LOGGED_CALLERS} distinct callers; logging no more`);
+    else console.log(`${workloadName}: first request ${caller ? `from ${caller.principal} over mTLS` : 'in plaintext (no client certificate)'}`);
+  };
 }
 
 async function main(): Promise<void> {
@@ -58,10 +85,18 @@ async function main(): Promise<void> {
   if (positionals.length !== 1 || !SERVICES.includes(service as Service)) {
     throw new UsageError(service ? `unknown service "${positionals.join(' ')}"` : 'missing the service to run');
   }
-  if (!process.env.WEFT_CONTROL_PLANE) throw new UsageError('WEFT_CONTROL_PLANE is not set (host:port of weftd)');
   const version = values.version ?? process.env.SERVICE_VERSION ?? 'v1';
-  const workload = await start(service as Service, version, { port: parsePort(values.port), host: values.host ?? '127.0.0.1' });
-  console.log(`${workload.workloadName} listening on ${workload.url}`);
+  checkVersion(service as Service, version);
+  const port = parsePort(values.port);
+  if (!process.env.WEFT_CONTROL_PLANE) throw new UsageError('WEFT_CONTROL_PLANE is not set (host:port of weftd)');
+  if (!process.env.WEFT_TOKEN) throw new UsageError(missingTokenMessage(BOOKINFO_NAMESPACE, `bookinfo-${service}`));
+  const name = `${service}-${version}`;
+  const workload = await start(service as Service, version, {
+    port,
+    host: values.host ?? '127.0.0.1',
+    onCaller: callerLogger(name),
+  });
+  console.log(`${workload.workloadName} listening on ${workload.url} as ${workload.identity}`);
 
   let closing = false;
   const shutdown = (signal: NodeJS.Signals) => {

@@ -1,5 +1,7 @@
-// The demo's phases: Istio's traffic-management tasks in order, each with the files it applies and a
-// check that says when the traffic it produced is clearly wrong.
+// The demo's phases: Istio's traffic-management tasks in order, then mTLS STRICT (the end of Istio's
+// mTLS migration task), each with the files it applies and a check that says when the traffic it
+// produced is clearly wrong.
+import { checkStrictMtls } from './mtls-check.js';
 import type { TrafficResult } from './traffic.js';
 
 export const VERSIONS = ['v1', 'v2', 'v3'] as const;
@@ -10,8 +12,27 @@ export interface Phase {
   apply: string[];
   /** Log in as this user first (productpage then sends `end-user`). */
   user?: string;
+  /** The services whose every session must ACK the files before the traffic (default: productpage and reviews). */
+  configuredBy?: string[];
   /** Why the outcome is clearly wrong, or undefined if it looks right. */
   check(result: TrafficResult): string | undefined;
+  /** A check beyond the traffic table, after it: lines to print, and a problem if it failed. */
+  verify?(ctx: PhaseContext): Promise<PhaseReport>;
+}
+
+/** What a phase's verify can look at. */
+export interface PhaseContext {
+  /** Where a workload listens, by workload name (`details-v1`): its first instance. */
+  url(workloadName: string): string;
+  /** One product page as the phase's traffic asked for it (same user). */
+  page(): Promise<string>;
+  /** The first match of `pattern` in the output of any instance of the workload, waiting up to timeoutMs; undefined if none. */
+  output(workloadName: string, pattern: RegExp, timeoutMs: number): Promise<RegExpExecArray | undefined>;
+}
+
+export interface PhaseReport {
+  lines: string[];
+  problem?: string;
 }
 
 function share(result: TrafficResult, version: string): number {
@@ -44,5 +65,14 @@ export const PHASES: Phase[] = [
     apply: ['virtual-service-reviews-test-v2.yaml'],
     user: 'jason',
     check: (r) => onlyVersions(r, ['v2']),
+  },
+  {
+    title: 'mTLS STRICT for namespace default, productpage PERMISSIVE for the browser (peer-authentication-strict + -productpage-permissive)',
+    // productpage's exception first, so the browser's plaintext is never refused on the way.
+    apply: ['peer-authentication-productpage-permissive.yaml', 'peer-authentication-strict.yaml'],
+    configuredBy: ['productpage', 'details', 'reviews', 'ratings'],
+    user: 'jason',
+    check: (r) => onlyVersions(r, ['v2']),
+    verify: checkStrictMtls,
   },
 ];

@@ -3,13 +3,16 @@ import { expect } from 'chai';
 import { controlPlaneExports, isPortFree, portOrAny } from './ports.js';
 
 describe('demo ports', () => {
-  it('says an export is not needed only for the default addresses', () => {
-    expect(controlPlaneExports('127.0.0.1:15010', 'http://127.0.0.1:15000')).to.deep.equal([
-      'export WEFT_SERVER=http://127.0.0.1:15000   # the default: no export needed',
+  it('says an export is not needed only for the default addresses, and always names the credential', () => {
+    const cred = '/tmp/weft-demo-x/admin.cred';
+    expect(controlPlaneExports('127.0.0.1:15010', 'https://127.0.0.1:15000', cred)).to.deep.equal([
+      'export WEFT_SERVER=https://127.0.0.1:15000   # the default: no export needed',
+      'export WEFT_CREDENTIALS=/tmp/weft-demo-x/admin.cred',
       'export WEFT_CONTROL_PLANE=127.0.0.1:15010   # the default: no export needed',
     ]);
-    expect(controlPlaneExports('127.0.0.1:40001', 'http://127.0.0.1:15000')).to.deep.equal([
-      'export WEFT_SERVER=http://127.0.0.1:15000   # the default: no export needed',
+    expect(controlPlaneExports('127.0.0.1:40001', 'https://127.0.0.1:40002', cred)).to.deep.equal([
+      'export WEFT_SERVER=https://127.0.0.1:40002',
+      'export WEFT_CREDENTIALS=/tmp/weft-demo-x/admin.cred',
       'export WEFT_CONTROL_PLANE=127.0.0.1:40001',
     ]);
   });

@@ -26,7 +26,7 @@ class ManagedChild implements Child {
   constructor(
     readonly name: string,
     public args: string[],
-    private readonly env: NodeJS.ProcessEnv,
+    public env: NodeJS.ProcessEnv,
     private readonly onExit: (child: ManagedChild, code: number | null, signal: NodeJS.Signals | null) => void,
   ) {}
 
@@ -99,13 +99,15 @@ export class ChildGroup {
 
   /**
    * Starts a child of this group again, with `args` if given (e.g. the port it had, so its address
-   * stays the same). Does nothing once the group is stopping, or while its process still runs.
+   * stays the same) and `env` over the environment it had (e.g. a fresh join token). Does nothing once
+   * the group is stopping, or while its process still runs.
    */
-  respawn(child: Child, args?: string[]): boolean {
+  respawn(child: Child, args?: string[], env?: NodeJS.ProcessEnv): boolean {
     const managed = this.children.find((c) => c === child);
     if (!managed) throw new Error(`respawn: ${child.name} is not a child of this group`);
     if (this.stopping || isRunning(managed.proc)) return false;
     if (args) managed.args = args;
+    if (env) managed.env = { ...managed.env, ...env };
     managed.start();
     return true;
   }

@@ -11,6 +11,12 @@ export interface Supervised {
   restartArgs?: string[];
   /** What the death means for the user (e.g. what the page shows meanwhile), appended to the report. */
   meanwhile?: string;
+  /**
+   * Environment for the restarted process over the one it had, made just before the restart (a fresh
+   * join token, so a restart a day later does not meet an expired one). If it fails, the process
+   * restarts with the environment it had.
+   */
+  freshEnv?: () => Promise<NodeJS.ProcessEnv>;
 }
 
 export interface SupervisorOptions {
@@ -69,16 +75,28 @@ export class Supervisor {
     log(`   restarting ${child.name} in ${formatSeconds(plan.delayMs)} (restart ${plan.attempt} of at most ${plan.maxRestarts} in a row)`);
     const timer = setTimeout(() => {
       this.timers.delete(timer);
-      if (this.stopped || !this.group.respawn(child, entry.spec.restartArgs)) return;
-      child.waitFor(entry.spec.ready, this.options.readyTimeoutMs ?? 30_000).then(
-        (m) => log(`   ${child.name} is back: pid ${child.proc.pid}${m[1] ? `, ${m[1]}` : ''}`),
-        // If it died again, onExit reports that; a process that hangs instead is stopped, which counts as dying.
-        () => {
-          if (!this.stopped && child.proc.exitCode === null && child.proc.signalCode === null) child.proc.kill('SIGKILL');
-        },
-      );
+      this.restart(child, entry.spec).catch((e: unknown) => log(`!! could not restart ${child.name}: ${e instanceof Error ? e.message : String(e)}`));
     }, plan.delayMs);
     this.timers.add(timer);
+  }
+
+  private async restart(child: Child, spec: Supervised): Promise<void> {
+    const { log } = this.options;
+    let env: NodeJS.ProcessEnv | undefined;
+    if (spec.freshEnv) {
+      env = await spec.freshEnv().catch((e: unknown) => {
+        log(`   (${child.name}: ${e instanceof Error ? e.message : String(e)}; restarting it with the environment it had)`);
+        return undefined;
+      });
+    }
+    if (this.stopped || !this.group.respawn(child, spec.restartArgs, env)) return;
+    child.waitFor(spec.ready, this.options.readyTimeoutMs ?? 30_000).then(
+      (m) => log(`   ${child.name} is back: pid ${child.proc.pid}${m[1] ? `, ${m[1]}` : ''}`),
+      // If it died again, onExit reports that; a process that hangs instead is stopped, which counts as dying.
+      () => {
+        if (!this.stopped && child.proc.exitCode === null && child.proc.signalCode === null) child.proc.kill('SIGKILL');
+      },
+    );
   }
 
   /** No more restarts: the demo is ending. */
