@@ -46,6 +46,7 @@ export function fetchEdge(handler: Handler, targets: TargetParser, checkOpen: ()
       external: target.kind === 'direct',
       route: undefined,
       endpoint: undefined,
+      record: { flags: [], attempts: 0 },
     };
     return handler(req);
   };

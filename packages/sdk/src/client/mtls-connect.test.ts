@@ -36,7 +36,7 @@ describe('auto-mTLS decisions', () => {
     const config: CompiledConfig = { ...EMPTY_CONFIG, destinationRules: new Map([[rule.host, rule], [external.host, external]]) };
     const parser = new TargetParser('shop');
     const req = (url: string, route?: { host: string; subset?: string }, isExternal = false): OutboundRequest => ({
-      method: 'GET', target: parser.parse(url), headers: {}, body: null, signal: undefined, external: isExternal, endpoint: undefined,
+      method: 'GET', target: parser.parse(url), headers: {}, body: null, signal: undefined, external: isExternal, endpoint: undefined, record: { flags: [], attempts: 0 },
       route: route ? { host: route.host, subset: route.subset, port: undefined, routeName: 'default' } : undefined,
     });
     expect(clientTlsOf(config, req('http://cart/', { host: rule.host }))).to.equal(disable);

@@ -53,6 +53,22 @@ export interface OutboundRequest {
   route: RouteDecision | undefined;
   /** Set by the pick stage. */
   endpoint: Endpoint | undefined;
+  /**
+   * Endpoints earlier attempts of this call went to (set by the retry stage). The pick stage avoids them
+   * when another endpoint is available (Envoy's previous-hosts retry predicate); undefined: first attempt.
+   */
+  previousEndpoints?: Set<Endpoint>;
+  /** What happened to this call, filled by the stages on the way: for errors and telemetry. */
+  record: CallRecord;
+}
+
+/**
+ * Envoy's response flags (UO, URX, UT, DI, FI, UH, UF, UR, NR, ...) the call collected, in the order they
+ * arose, and the attempts the transport made. One per logical call (mirrors get their own).
+ */
+export interface CallRecord {
+  flags: string[];
+  attempts: number;
 }
 
 export interface OutboundResponse {

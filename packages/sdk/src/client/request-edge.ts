@@ -32,6 +32,7 @@ export function requestEdge(
         external: target.kind === 'direct',
         route: undefined,
         endpoint: undefined,
+        record: { flags: [], attempts: 0 },
       };
       return handler(req);
     } catch (e) {

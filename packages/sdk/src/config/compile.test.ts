@@ -14,7 +14,7 @@ const parser = new TargetParser(NS);
 
 function req(url: string, headers: Record<string, string> = {}, method = 'GET'): OutboundRequest {
   const target: Target = parser.parse(url);
-  return { method, target, headers: { host: target.authority, ...headers }, body: null, signal: undefined, route: undefined, endpoint: undefined };
+  return { method, target, headers: { host: target.authority, ...headers }, body: null, signal: undefined, route: undefined, endpoint: undefined, record: { flags: [], attempts: 0 } };
 }
 
 function vs(spec: unknown, name = 'reviews', namespace = NS, createdMs?: number) {
