@@ -1,14 +1,16 @@
-// What a broken or hostile client can send to weftd's session port: garbage, HTTP/1.1, silence,
-// streams without Hello, malformed and oversized protobuf, messages out of order, and more
-// connections, streams and sessions than the limits allow. After each, weftd is still up and a
-// proper session still works (expectHealthy).
+// What a broken or hostile client can send to weftd's session port: garbage (before TLS and inside
+// it), HTTP/1.1, plaintext HTTP/2 and gRPC to a TLS port, silence, streams without Hello, malformed
+// and oversized protobuf, messages out of order, and more connections, streams and sessions than the
+// limits allow. After each, weftd is still up and a proper session still works (expectHealthy).
 import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import http2 from 'node:http2';
 import net from 'node:net';
+import tls from 'node:tls';
 import * as grpc from '@grpc/grpc-js';
-import { startWeftd, type WeftdHandle } from '../support/weftd.js';
-import { expectHealthy, RawFrames, RawSession, sleep, waitUntil } from './session-fixtures.js';
+import { adminFetch, startWeftd, type WeftdHandle } from '../support/weftd.js';
+import { expectHealthy, RawFrames, RawSession, SESSION_SERVER_NAME, sleep, waitUntil } from './session-fixtures.js';
 
 const HANDSHAKE_MS = 1000;
 
@@ -20,6 +22,22 @@ function connect(address: string): Promise<net.Socket> {
     socket.once('error', reject);
     socket.resume(); // read (and drop) what weftd sends, so that its closing the connection is seen
   });
+}
+
+/** Opens a TLS connection to weftd's session port (trusting its ca.pem) with `alpn`; resolves once the handshake is done. */
+function connectTls(weftd: WeftdHandle, alpn: string[] | undefined): Promise<tls.TLSSocket> {
+  const [host, port] = splitAddress(weftd.grpcAddress);
+  return new Promise((resolve, reject) => {
+    const socket = tls.connect({ host, port, ca: readFileSync(weftd.caFile), servername: SESSION_SERVER_NAME, ALPNProtocols: alpn, checkServerIdentity: () => undefined }, () => resolve(socket));
+    socket.once('error', reject);
+  });
+}
+
+/** What weftd wrote on `socket` until it closed it (bounded by `ms`). */
+function readUntilClosed(socket: net.Socket, ms: number): Promise<string> {
+  let text = '';
+  socket.on('data', (d: Buffer) => (text += d.toString('latin1')));
+  return within(ms, 'weftd to close the connection', closed(socket)).then(() => text);
 }
 
 function splitAddress(address: string): [string, number] {
@@ -68,34 +86,88 @@ describe('session port: bad input', function () {
     await expectHealthy(weftd);
   });
 
-  it('closes a connection that sends garbage bytes', async () => {
+  it('closes a connection that sends garbage bytes, before TLS and inside it', async () => {
     const socket = await connect(weftd.grpcAddress);
     sockets.push(socket);
     socket.on('error', () => undefined);
     socket.write(randomBytes(4096));
     await within(3000, 'weftd to close the connection', closed(socket));
+
+    // Past the handshake, garbage reaches HTTP/2, which closes the connection too.
+    const inside = await connectTls(weftd, ['h2']);
+    sockets.push(inside);
+    inside.on('error', () => undefined);
+    inside.resume();
+    expect(inside.alpnProtocol).to.equal('h2');
+    inside.write(randomBytes(4096));
+    await within(3000, 'weftd to close the TLS connection', closed(inside));
   });
 
-  it('closes a connection that speaks HTTP/1.1', async () => {
+  it('closes a connection that speaks HTTP/1.1, in plaintext or in TLS', async () => {
     const socket = await connect(weftd.grpcAddress);
     sockets.push(socket);
     socket.on('error', () => undefined);
     socket.write('POST /weft.v1.ControlPlane/Session HTTP/1.1\r\nHost: weftd\r\nContent-Length: 5\r\n\r\nhello');
     await within(3000, 'weftd to close the connection', closed(socket));
+
+    // A TLS client that offers only http/1.1 is refused in the handshake (ALPN: no protocol in common).
+    const refused = await connectTls(weftd, ['http/1.1']).then(
+      (s) => (sockets.push(s), 'connected'),
+      (e: Error) => e.message,
+    );
+    expect(refused).to.match(/no application protocol/);
+    // One that offers none gets HTTP/2's answer to an HTTP/1 client, and the connection is closed.
+    const noAlpn = await connectTls(weftd, undefined);
+    sockets.push(noAlpn);
+    noAlpn.on('error', () => undefined);
+    noAlpn.write('GET / HTTP/1.1\r\nHost: weftd\r\n\r\n');
+    expect(await readUntilClosed(noAlpn, 3000)).to.match(/^HTTP\/1\.[01] 403/);
   });
 
-  it('closes TCP connections that never send the HTTP/2 preface, after the handshake timeout', async () => {
+  it('closes TCP connections that never start TLS, and TLS connections that never send the HTTP/2 preface, after the handshake timeout', async () => {
     const silent = await Promise.all(Array.from({ length: 100 }, () => connect(weftd.grpcAddress)));
-    sockets.push(...silent);
-    for (const s of silent) s.on('error', () => undefined);
-    await within(HANDSHAKE_MS + 3000, 'weftd to close 100 silent connections', Promise.all(silent.map(closed)));
+    const silentTls = await Promise.all(Array.from({ length: 20 }, () => connectTls(weftd, ['h2'])));
+    sockets.push(...silent, ...silentTls);
+    for (const s of [...silent, ...silentTls]) s.on('error', () => undefined);
+    for (const s of silentTls) s.resume();
+    await within(HANDSHAKE_MS + 3000, 'weftd to close 120 silent connections', Promise.all([...silent, ...silentTls].map(closed)));
   });
 
-  it('closes an HTTP/2 connection that opens no session', async () => {
-    const client = http2.connect(`http://${weftd.grpcAddress}`);
+  it('closes an HTTP/2 connection over TLS that opens no session', async () => {
+    const client = http2.connect(`https://${weftd.grpcAddress}`, { ca: readFileSync(weftd.caFile), servername: SESSION_SERVER_NAME, checkServerIdentity: () => undefined });
     client.on('error', () => undefined);
     sessions.push({ close: () => client.destroy() });
     await within(HANDSHAKE_MS + 3000, 'weftd to close the idle HTTP/2 connection', new Promise<void>((resolve) => client.once('close', () => resolve())));
+  });
+
+  it('closes a plaintext HTTP/2 connection at once: the port speaks TLS only', async () => {
+    const client = http2.connect(`http://${weftd.grpcAddress}`);
+    client.on('error', () => undefined);
+    let spoke = false;
+    client.once('remoteSettings', () => (spoke = true));
+    sessions.push({ close: () => client.destroy() });
+    const took = Date.now();
+    await within(3000, 'weftd to close the plaintext HTTP/2 connection', new Promise<void>((resolve) => client.once('close', () => resolve())));
+    expect(Date.now() - took).to.be.lessThan(HANDSHAKE_MS); // refused by TLS, not by the handshake deadline
+    expect(spoke, 'weftd sent HTTP/2 SETTINGS without TLS').to.equal(false);
+  });
+
+  it('fails a gRPC client without TLS (insecure credentials) with UNAVAILABLE, and serves the others', async () => {
+    const good = new RawSession(weftd.grpcAddress);
+    sessions.push(good);
+    good.hello('beside-plaintext-1', { service: 'ratings' });
+    await good.waitFor('config');
+    const plain = new RawSession(weftd.grpcAddress, { plaintext: true, ownConnection: true });
+    sessions.push(plain);
+    plain.hello('plaintext-1');
+    const e = await plain.waitForError(5000);
+    // All the client learns: no connection (weftd cannot answer a plaintext peer in its own words).
+    expect(e.code).to.equal(grpc.status.UNAVAILABLE);
+    expect(e.details).to.contain('No connection established');
+    expect(plain.received).to.deep.equal([]);
+    good.send({ subscribe: { hosts: ['ratings'] } });
+    await good.waitFor('endpoints');
+    expect(good.error).to.equal(undefined);
   });
 
   it('ends streams that never say Hello with DEADLINE_EXCEEDED naming the flag', async () => {
@@ -252,6 +324,6 @@ describe('session port: per-peer limits', function () {
     expect(e.code).to.equal(grpc.status.RESOURCE_EXHAUSTED);
     expect(e.details).to.contain('--max-sessions 4');
     fourth.close(); // room for the health check
-    await waitUntil(async () => ((await (await fetch(`${weftd!.adminUrl}/v1/sessions`)).json()) as { sessions: unknown[] }).sessions.length < 4, 3000, 'the session to end');
+    await waitUntil(async () => ((await (await adminFetch(`${weftd!.adminUrl}/v1/sessions`)).json()) as { sessions: unknown[] }).sessions.length < 4, 3000, 'the session to end');
   });
 });
