@@ -6,8 +6,8 @@ import { expect } from 'chai';
 import * as grpc from '@grpc/grpc-js';
 import { MAX_ENDPOINTS_PER_SESSION, MAX_SUBSCRIPTIONS_PER_SESSION } from '@weft/api';
 import { createMesh, type Mesh } from '@weft/sdk';
-import { startWeftd, type WeftdHandle } from '../support/weftd.js';
-import { expectHealthy, listedInstances, RawSession, sleep, startBlackholeProxy, waitUntil, type BlackholeProxy } from './session-fixtures.js';
+import { caFileOf, createToken, startWeftd, type WeftdHandle } from '../support/weftd.js';
+import { DEFAULT_IDENTITY, expectHealthy, listedInstances, RawSession, sleep, startBlackholeProxy, waitUntil, type BlackholeProxy } from './session-fixtures.js';
 
 const REVIEWS = 'reviews.bookinfo.svc.cluster.local';
 const RATINGS = 'ratings.bookinfo.svc.cluster.local';
@@ -22,8 +22,9 @@ describe('session limits', function () {
   let weftd: WeftdHandle;
   const sessions: RawSession[] = [];
   const meshes: Mesh[] = [];
-  const open = (opts: { receiveLimit?: number } = {}) => {
-    const s = new RawSession(weftd.grpcAddress, opts);
+  /** A raw session; `proven` presents the mesh CA's certificate for bookinfo/sa, so that it may register endpoints. */
+  const open = (opts: { receiveLimit?: number; proven?: boolean } = {}) => {
+    const s = new RawSession(weftd.grpcAddress, { receiveLimit: opts.receiveLimit, identity: opts.proven ? DEFAULT_IDENTITY : undefined });
     sessions.push(s);
     return s;
   };
@@ -41,7 +42,7 @@ describe('session limits', function () {
     beforeEach(async () => (weftd = await startWeftd()));
 
     it(`refuses more than ${MAX_ENDPOINTS_PER_SESSION} endpoints with RESOURCE_EXHAUSTED naming the limit`, async () => {
-      const s = open();
+      const s = open({ proven: true });
       s.hello('many-endpoints-1');
       await s.waitFor('welcome');
       s.register(Array.from({ length: MAX_ENDPOINTS_PER_SESSION + 1 }, (_, i) => ({ port: 10_000 + i })));
@@ -109,12 +110,12 @@ describe('session limits', function () {
 
     it('refuses a second Hello with a live instance id, and the live workload stays registered', async () => {
       weftd = await startWeftd();
-      const victim = open();
+      const victim = open({ proven: true });
       victim.hello('victim-1', { labels: { version: 'v1' } });
       victim.register([{ port: 7001 }]);
       await waitUntil(async () => (await listedInstances(weftd.adminUrl, REVIEWS)).length === 1, 3000, 'the victim to be listed');
 
-      const impostor = open();
+      const impostor = open({ proven: true });
       impostor.hello('victim-1', { labels: { version: 'evil' } });
       impostor.register([{ port: 6666 }]);
       const e = await impostor.waitForError();
@@ -132,7 +133,8 @@ describe('session limits', function () {
       // so its first reconnects find the old session still live and are refused.
       weftd = await startWeftd({ args: ['--keepalive', '2s', '--endpoint-grace', '10s'] });
       proxy = await startBlackholeProxy(weftd.grpcAddress);
-      const mesh = await createMesh({ service: 'reviews', namespace: 'bookinfo', controlPlane: proxy.address, keepaliveMs: 500, shutdownSignals: [] });
+      const token = await createToken(weftd.grpcAddress, 'bookinfo');
+      const mesh = await createMesh({ service: 'reviews', namespace: 'bookinfo', token, controlPlane: proxy.address, keepaliveMs: 500, shutdownSignals: [] });
       meshes.push(mesh);
       await mesh.serve((_req, res) => res.end('ok'), { port: 0, host: '127.0.0.1' });
       await waitUntil(async () => (await listedInstances(weftd.adminUrl, REVIEWS)).length === 1, 3000, 'the workload to be listed');
@@ -155,7 +157,7 @@ describe('session limits', function () {
     /** `count` sessions of `service`, each registering the most endpoints a session may. */
     async function registerMany(service: string, count: number): Promise<void> {
       const all = Array.from({ length: count }, (_, k) => {
-        const s = open();
+        const s = open({ proven: true });
         s.hello(`${service}-bulk-${k}`, { service, labels: BULKY_LABELS });
         s.register(Array.from({ length: MAX_ENDPOINTS_PER_SESSION }, (_, i) => ({ port: 20_000 + i, address: `10.0.${k}.1` })));
         return s;
@@ -171,7 +173,7 @@ describe('session limits', function () {
       await waitUntil(async () => (await listedInstances(weftd.adminUrl, REVIEWS)).length === 8 * MAX_ENDPOINTS_PER_SESSION, 10_000, 'all reviews endpoints to be registered');
 
       // The SDK: one host of about 5 MiB, sent in parts within that host.
-      const mesh = await createMesh({ service: 'productpage', namespace: 'bookinfo', controlPlane: weftd.grpcAddress, subscribe: ['reviews'], shutdownSignals: [] });
+      const mesh = await createMesh({ service: 'productpage', namespace: 'bookinfo', controlPlane: weftd.grpcAddress, caFile: caFileOf(weftd.grpcAddress), subscribe: ['reviews'], shutdownSignals: [] });
       meshes.push(mesh);
       expect(mesh.status().hosts[REVIEWS]).to.equal(8 * MAX_ENDPOINTS_PER_SESSION);
 
