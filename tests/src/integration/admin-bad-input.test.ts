@@ -3,9 +3,11 @@
 // clients hold nothing that others need, and after every case weftd still answers and the stored
 // config is exactly what it was.
 import { expect } from 'chai';
-import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
+import type { IncomingHttpHeaders } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { connect, type Socket } from 'node:net';
 import { MAX_ADMIN_BODY_BYTES } from '@weft/api';
+import { adminTlsOf, connectAdminTls, type AdminTls } from '../support/admin-tls.js';
 import { startWeftd, type WeftdHandle } from '../support/weftd.js';
 
 interface Answer {
@@ -40,12 +42,16 @@ describe('admin API: bad input', function () {
   this.timeout(20_000);
   let weftd: WeftdHandle;
   let port: number;
+  let tls: AdminTls;
+  /** The credential's header line, for requests written as raw bytes. */
+  let authLine: string;
   let baseline: string;
 
-  /** One request on its own connection; the path is sent exactly as given. */
+  /** One request (with the admin credential) on its own TLS connection; the path is sent exactly as given. */
   function call(method: string, path: string, body?: string | Buffer, headers: Record<string, string> = {}): Promise<Answer> {
     return new Promise((resolve, reject) => {
-      const req = httpRequest({ host: '127.0.0.1', port, method, path, headers, agent: false, timeout: 10_000 }, (res) => {
+      const options = { host: '127.0.0.1', port, method, path, headers: { authorization: tls.authorization, ...headers }, agent: false, timeout: 10_000, ca: tls.ca, checkServerIdentity: tls.checkServerIdentity };
+      const req = httpsRequest(options, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('end', () => {
@@ -68,10 +74,10 @@ describe('admin API: bad input', function () {
   const applyJson = (resources: unknown[], query = '') =>
     call('POST', `/v1/apply${query}`, JSON.stringify({ resources: resources.map((object) => ({ object })) }), { 'content-type': 'application/json' });
 
-  /** Bytes written as they are on a fresh socket; everything weftd sends back until it closes (or 10 s). */
+  /** Bytes written as they are on a fresh TLS connection; everything weftd sends back until it closes (or 10 s). */
   function raw(bytes: string | Buffer): Promise<string> {
     return new Promise((resolve) => {
-      const socket = connect(port, '127.0.0.1', () => socket.write(bytes));
+      const socket = connectAdminTls(port, tls, () => socket.write(bytes));
       let out = '';
       socket.on('data', (d: Buffer) => (out += d.toString('latin1')));
       socket.on('error', () => {});
@@ -102,6 +108,8 @@ describe('admin API: bad input', function () {
   before(async () => {
     weftd = await startWeftd();
     port = Number(new URL(weftd.adminUrl).port);
+    tls = adminTlsOf(weftd.credentialsFile);
+    authLine = `authorization: ${tls.authorization}\r\n`;
     const applied = await applyJson([DR, VS]);
     expect(applied.status, applied.text).to.equal(200);
     baseline = await snapshot();
@@ -234,14 +242,15 @@ describe('admin API: bad input', function () {
   });
 
   it('refuses an oversized body with 413, whether declared (the connection then closes) or streamed (drained first, so the client reads the answer)', async () => {
-    const declared = await raw(`POST /v1/apply HTTP/1.1\r\nhost: x\r\ncontent-type: ${YAML}\r\ncontent-length: ${MAX_ADMIN_BODY_BYTES + 1}\r\n\r\n`);
+    const declared = await raw(`POST /v1/apply HTTP/1.1\r\nhost: x\r\n${authLine}content-type: ${YAML}\r\ncontent-length: ${MAX_ADMIN_BODY_BYTES + 1}\r\n\r\n`);
     expect(declared).to.match(/^HTTP\/1\.1 413 /).and.match(/connection: close/i).and.contain('larger than the limit');
     // A client that goes on sending after the server has decided may see its connection reset instead
     // of the answer (RFC 9112 §9.6 lets a server close); weftd drains to make the answer the rule, and
     // either way nothing is stored and weftd goes on answering.
     const streamed = await new Promise<Answer | 'reset'>((resolve, reject) => {
       let answered = false;
-      const req = httpRequest({ host: '127.0.0.1', port, method: 'POST', path: '/v1/apply', headers: { 'content-type': YAML }, agent: false }, (res) => {
+      const options = { host: '127.0.0.1', port, method: 'POST', path: '/v1/apply', headers: { 'content-type': YAML, authorization: tls.authorization }, agent: false, ca: tls.ca, checkServerIdentity: tls.checkServerIdentity };
+      const req = httpsRequest(options, (res) => {
         answered = true;
         let text = '';
         res.on('data', (d: Buffer) => (text += d.toString()));
@@ -270,18 +279,26 @@ describe('admin API: bad input', function () {
     expect((await call('GET', '/v1/resources/dr?namespace=bookinfo')).status).to.equal(200);
   });
 
-  it('keeps answering while clients hold half-sent requests open, and many connections at once', async () => {
+  it('keeps answering while clients hold half-sent requests open, and many silent connections (no TLS handshake) at once', async () => {
     const stalled: Socket[] = [];
     try {
-      for (let i = 0; i < 50; i++) {
-        const s = connect(port, '127.0.0.1');
-        s.on('error', () => {});
-        const half = i % 2 === 0
-          ? `POST /v1/apply HTTP/1.1\r\nhost: x\r\ncontent-type: ${YAML}\r\ncontent-length: 1000\r\n\r\napiVersion: networking`
-          : 'GET /v1/services HTTP/1.1\r\nhost: x\r\n';
-        s.write(half);
-        stalled.push(s);
-      }
+      // Each half request is written once its TLS handshake is done, and all are held before the calls.
+      const halves = Array.from({ length: 50 }, (_, i) =>
+        i % 2 === 0
+          ? `POST /v1/apply HTTP/1.1\r\nhost: x\r\n${authLine}content-type: ${YAML}\r\ncontent-length: 1000\r\n\r\napiVersion: networking`
+          : 'GET /v1/services HTTP/1.1\r\nhost: x\r\n',
+      );
+      await Promise.all(
+        halves.map(
+          (half) =>
+            new Promise<void>((resolve, reject) => {
+              const s = connectAdminTls(port, tls, () => s.write(half, () => resolve()));
+              s.on('error', reject);
+              stalled.push(s);
+            }),
+        ),
+      );
+      // Connected and silent: weftd waits for a TLS ClientHello that never comes.
       for (let i = 0; i < 200; i++) {
         const s = connect(port, '127.0.0.1');
         s.on('error', () => {});

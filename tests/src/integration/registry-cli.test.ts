@@ -6,7 +6,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
-import { startWeftd, WEFTCTL_BIN, type WeftdHandle } from '../support/weftd.js';
+import { adminFetch, startWeftd, WEFTCTL_BIN, weftctlTarget, type WeftdHandle } from '../support/weftd.js';
 
 interface CtlResult {
   code: number;
@@ -14,9 +14,14 @@ interface CtlResult {
   stderr: string;
 }
 
+/** weftctl against the weftd at `server`, with its credential. */
 function weftctl(server: string, args: string[], stdin?: string): Promise<CtlResult> {
+  return run([...weftctlTarget(server), ...args], stdin);
+}
+
+function run(argv: string[], stdin?: string): Promise<CtlResult> {
   return new Promise((resolve) => {
-    const child = execFile(process.execPath, [WEFTCTL_BIN, '--server', server, ...args], { timeout: 15000 }, (err, stdout, stderr) => {
+    const child = execFile(process.execPath, [WEFTCTL_BIN, ...argv], { timeout: 15000 }, (err, stdout, stderr) => {
       resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
     });
     if (stdin !== undefined) child.stdin!.end(stdin);
@@ -64,7 +69,7 @@ describe('registry: weftctl against weftd', () => {
   });
 
   const revision = async () => {
-    const res = await fetch(`${server}/v1/apply?dryRun=true`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"resources":[]}' });
+    const res = await adminFetch(`${server}/v1/apply?dryRun=true`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"resources":[]}' });
     return ((await res.json()) as { revision: number }).revision;
   };
 
@@ -161,8 +166,8 @@ describe('registry: weftctl against weftd', () => {
     const help = await weftctl(server, ['--help']);
     expect(help.code).to.equal(0);
     expect(help.stdout).to.contain('apply').and.contain('services');
-    const unreachable = await weftctl('http://127.0.0.1:9', ['services']);
+    const unreachable = await run(['--server', 'https://127.0.0.1:9', '--credentials', weftd.credentialsFile, 'services']);
     expect(unreachable.code).to.equal(1);
-    expect(unreachable.stderr).to.contain('cannot reach weftd at http://127.0.0.1:9');
+    expect(unreachable.stderr).to.contain('cannot reach weftd at https://127.0.0.1:9').and.contain('is weftd running?');
   });
 });

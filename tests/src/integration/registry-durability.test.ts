@@ -4,7 +4,7 @@ import { expect } from 'chai';
 import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startWeftd, type WeftdHandle } from '../support/weftd.js';
+import { adminFetch, startWeftd, type WeftdHandle } from '../support/weftd.js';
 
 interface Resource {
   metadata: { name: string; resourceVersion: string };
@@ -14,13 +14,13 @@ const destinationRule = (name: string, n: number) =>
   `apiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata: {name: ${name}, namespace: durable}\nspec:\n  host: ${name}\n  subsets:\n  - name: s${n}\n    labels: {round: "${n}"}\n`;
 
 async function applyYaml(adminUrl: string, yaml: string): Promise<{ revision: number; results: { name: string; resourceVersion: string }[] }> {
-  const res = await fetch(`${adminUrl}/v1/apply`, { method: 'POST', headers: { 'content-type': 'application/yaml' }, body: yaml });
+  const res = await adminFetch(`${adminUrl}/v1/apply`, { method: 'POST', headers: { 'content-type': 'application/yaml' }, body: yaml });
   if (res.status !== 200) throw new Error(`apply failed: ${res.status} ${await res.text()}`);
   return (await res.json()) as { revision: number; results: { name: string; resourceVersion: string }[] };
 }
 
 async function listAll(adminUrl: string): Promise<Map<string, string>> {
-  const res = await fetch(`${adminUrl}/v1/resources/dr?namespace=durable`);
+  const res = await adminFetch(`${adminUrl}/v1/resources/dr?namespace=durable`);
   const body = (await res.json()) as { items: Resource[] };
   return new Map(body.items.map((i) => [i.metadata.name, i.metadata.resourceVersion]));
 }

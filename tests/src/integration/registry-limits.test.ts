@@ -5,7 +5,7 @@
 import { expect } from 'chai';
 import { MAX_RESOURCES_PER_BATCH, MAX_STORED_CONFIG_BYTES } from '@weft/api';
 import { createMesh, type Mesh } from '@weft/sdk';
-import { startWeftd, type WeftdHandle } from '../support/weftd.js';
+import { adminFetch, startWeftd, type WeftdHandle } from '../support/weftd.js';
 
 /** VirtualServices of about 5 KB each: 20 routes with long URI prefixes, one host each. */
 function bulkyVirtualServices(prefix: string, count: number): object[] {
@@ -24,7 +24,7 @@ function bulkyVirtualServices(prefix: string, count: number): object[] {
 }
 
 async function post(weftd: WeftdHandle, verb: 'apply' | 'delete', objects: object[]): Promise<{ status: number; body: { revision?: number; error?: string } }> {
-  const res = await fetch(`${weftd.adminUrl}/v1/${verb}`, {
+  const res = await adminFetch(`${weftd.adminUrl}/v1/${verb}`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ resources: objects.map((object) => ({ object })) }),
@@ -49,7 +49,8 @@ describe('registry limits: the stored config', function () {
       expect(r.status, JSON.stringify(r.body)).to.equal(200);
       revision = r.body.revision!;
     }
-    const mesh = await createMesh({ service: 'newcomer', namespace: 'bulk', controlPlane: weftd.grpcAddress, initialTimeoutMs: 15_000, shutdownSignals: [] });
+    // A client-only workload: no token, weftd trusted by its ca.pem.
+    const mesh = await createMesh({ service: 'newcomer', namespace: 'bulk', controlPlane: weftd.grpcAddress, caFile: weftd.caFile, initialTimeoutMs: 15_000, shutdownSignals: [] });
     meshes.push(mesh);
     expect(mesh.status().configVersion).to.equal(String(revision));
     expect(mesh.status().lastNack).to.equal(null);
@@ -65,7 +66,7 @@ describe('registry limits: the stored config', function () {
     expect(refused.status).to.equal(413);
     expect(refused.body.error).to.match(/the stored config would be \d+ bytes after this apply \(now \d+\); its limit is 16777216 bytes \(MAX_STORED_CONFIG_BYTES\)/);
     expect(refused.body.error).to.contain('nothing was applied');
-    const listed = (await (await fetch(`${weftd.adminUrl}/v1/resources/virtualservices?namespace=bulk`)).json()) as { items: unknown[] };
+    const listed = (await (await adminFetch(`${weftd.adminUrl}/v1/resources/virtualservices?namespace=bulk`)).json()) as { items: unknown[] };
     expect(listed.items).to.have.length(4 * 700);
 
     const deleted = await post(weftd, 'delete', batches[0]!);

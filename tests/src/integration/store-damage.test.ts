@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, unlinkSync,
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startWeftd, WEFTD_BIN, type WeftdHandle } from '../support/weftd.js';
+import { adminFetch, startWeftd, WEFTD_BIN, type WeftdHandle } from '../support/weftd.js';
 
 interface Run {
   code: number;
@@ -27,13 +27,13 @@ function weftd(args: string[]): Promise<Run> {
 const destinationRule = (name: string) => `apiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata: {name: ${name}, namespace: damage}\nspec: {host: ${name}}\n`;
 
 async function apply(adminUrl: string, name: string): Promise<number> {
-  const res = await fetch(`${adminUrl}/v1/apply`, { method: 'POST', headers: { 'content-type': 'application/yaml' }, body: destinationRule(name) });
+  const res = await adminFetch(`${adminUrl}/v1/apply`, { method: 'POST', headers: { 'content-type': 'application/yaml' }, body: destinationRule(name) });
   if (res.status !== 200) throw new Error(`apply ${name}: ${res.status} ${await res.text()}`);
   return ((await res.json()) as { revision: number }).revision;
 }
 
 async function names(adminUrl: string): Promise<string[]> {
-  const res = await fetch(`${adminUrl}/v1/resources/dr?namespace=damage`);
+  const res = await adminFetch(`${adminUrl}/v1/resources/dr?namespace=damage`);
   return ((await res.json()) as { items: { metadata: { name: string } }[] }).items.map((i) => i.metadata.name).sort();
 }
 

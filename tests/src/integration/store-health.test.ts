@@ -5,13 +5,13 @@ import { execFileSync } from 'node:child_process';
 import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, statSync, truncateSync, unlinkSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startWeftd, type WeftdHandle } from '../support/weftd.js';
+import { adminFetch, startWeftd, type WeftdHandle } from '../support/weftd.js';
 
 const destinationRule = (name: string) => `apiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata: {name: ${name}, namespace: health}\nspec: {host: ${name}}\n`;
 
 /** Applies `name`, or with `copies` that many resources `name-i` in one batch (one large log record). */
 const apply = (adminUrl: string, name: string, copies = 0) =>
-  fetch(`${adminUrl}/v1/apply`, {
+  adminFetch(`${adminUrl}/v1/apply`, {
     method: 'POST',
     headers: { 'content-type': 'application/yaml' },
     body: copies === 0 ? destinationRule(name) : Array.from({ length: copies }, (_, i) => destinationRule(`${name}-${i}`)).join('---\n'),
@@ -24,8 +24,8 @@ interface Readiness {
 }
 
 async function health(adminUrl: string): Promise<{ status: number; text: string; ready: Readiness; readyStatus: number }> {
-  const h = await fetch(`${adminUrl}/healthz`);
-  const r = await fetch(`${adminUrl}/readyz`);
+  const h = await adminFetch(`${adminUrl}/healthz`);
+  const r = await adminFetch(`${adminUrl}/readyz`);
   return { status: h.status, text: await h.text(), readyStatus: r.status, ready: (await r.json()) as Readiness };
 }
 
@@ -96,7 +96,7 @@ describe('weftd health: /healthz and /readyz report a store that refuses writes,
     await weftd.stop();
     weftd = await startWeftd({ dataDir });
     expect(weftd.output()).to.contain('store revision 2').and.to.not.contain('cut off');
-    const res = await fetch(`${weftd.adminUrl}/v1/resources/dr?namespace=health`);
+    const res = await adminFetch(`${weftd.adminUrl}/v1/resources/dr?namespace=health`);
     expect(((await res.json()) as { items: { metadata: { name: string } }[] }).items.map((i) => i.metadata.name)).to.deep.equal(['a', 'c']);
   });
 });

@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { startWeftd, WEFTCTL_BIN, type WeftdHandle } from '../support/weftd.js';
+import { adminFetch, startWeftd, WEFTCTL_BIN, weftctlTarget, type WeftdHandle } from '../support/weftd.js';
 
 interface CtlResult {
   code: number;
@@ -15,9 +15,11 @@ interface CtlResult {
   stderr: string;
 }
 
-function weftctl(server: string, args: string[]): Promise<CtlResult> {
+/** weftctl against the weftd at `server` with its credential, or with `target` (--server, --credentials) as given. */
+function weftctl(server: string | string[], args: string[]): Promise<CtlResult> {
+  const target = typeof server === 'string' ? weftctlTarget(server) : server;
   return new Promise((resolve) => {
-    execFile(process.execPath, [WEFTCTL_BIN, '--server', server, ...args], { timeout: 15_000 }, (err, stdout, stderr) =>
+    execFile(process.execPath, [WEFTCTL_BIN, ...target, ...args], { timeout: 15_000 }, (err, stdout, stderr) =>
       resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
     );
   });
@@ -45,7 +47,7 @@ describe('weftctl with kubectl habits', function () {
   let server: string;
 
   const api = async (method: string, path: string, body?: unknown) => {
-    const res = await fetch(`${server}${path}`, { method, headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+    const res = await adminFetch(`${server}${path}`, { method, headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
     return { status: res.status, body: (await res.json()) as Record<string, unknown> };
   };
   const applyObjects = async (...objects: unknown[]) => {
@@ -119,13 +121,15 @@ describe('weftctl with kubectl habits', function () {
     const both = `Client Version: ${PACKAGE_VERSION}\nServer Version: ${PACKAGE_VERSION}\n`;
     expect(await weftctl(server, ['version'])).to.deep.equal({ code: 0, stdout: both, stderr: '' });
     expect(await weftctl(server, ['--version'])).to.deep.equal({ code: 0, stdout: both, stderr: '' });
-    const clientOnly = await weftctl('http://127.0.0.1:9', ['version', '--client']);
+    // A credential at hand, and nothing listening where it points.
+    const nowhere = ['--server', 'https://127.0.0.1:9', '--credentials', weftd.credentialsFile];
+    const clientOnly = await weftctl(nowhere, ['version', '--client']);
     expect(clientOnly).to.deep.equal({ code: 0, stdout: `Client Version: ${PACKAGE_VERSION}\n`, stderr: '' });
-    const down = await weftctl('http://127.0.0.1:9', ['--version']);
+    const down = await weftctl(nowhere, ['--version']);
     expect(down.code).to.equal(0);
     expect(down.stdout).to.equal(`Client Version: ${PACKAGE_VERSION}\n`);
     expect(down.stderr).to.contain('cannot reach weftd');
-    expect((await weftctl('http://127.0.0.1:9', ['version'])).code).to.equal(1);
+    expect((await weftctl(nowhere, ['version'])).code).to.equal(1);
   });
 
   it('prints services as JSON and YAML (what GET /v1/services answers)', async () => {

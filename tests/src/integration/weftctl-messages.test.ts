@@ -1,13 +1,14 @@
 // What weftctl says when something is wrong, as a new user meets it: pointed at the session port, at
-// a server that is down or silent, at https://; given a YAML typo, a binary file, an empty file, an
+// a server that is down, silent or without TLS, at http://; given a YAML typo, a binary file, an empty file, an
 // unreadable file, a manifest too large for one request. Each message says what is wrong and what to do.
 import { expect } from 'chai';
 import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createServer as createHttpServer } from 'node:http';
 import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startWeftd, WEFTCTL_BIN, type WeftdHandle } from '../support/weftd.js';
+import { adminFetch, startWeftd, WEFTCTL_BIN, weftctlTarget, type WeftdHandle } from '../support/weftd.js';
 
 interface CtlResult {
   code: number;
@@ -15,9 +16,11 @@ interface CtlResult {
   stderr: string;
 }
 
-function weftctl(server: string, args: string[]): Promise<CtlResult> {
+/** weftctl against the weftd at `server` with its credential, or with `target` (--server, --credentials) as given. */
+function weftctl(server: string | string[], args: string[]): Promise<CtlResult> {
+  const target = typeof server === 'string' ? weftctlTarget(server) : server;
   return new Promise((resolve) => {
-    execFile(process.execPath, [WEFTCTL_BIN, '--server', server, ...args], { timeout: 20_000, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) =>
+    execFile(process.execPath, [WEFTCTL_BIN, ...target, ...args], { timeout: 20_000, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) =>
       resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
     );
   });
@@ -31,7 +34,7 @@ describe('weftctl messages that say what is wrong', function () {
   let dir: string;
   let server: string;
   const revision = async () => {
-    const res = await fetch(`${server}/v1/apply?dryRun=true`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"resources":[]}' });
+    const res = await adminFetch(`${server}/v1/apply?dryRun=true`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"resources":[]}' });
     return ((await res.json()) as { revision: number }).revision;
   };
   const file = (name: string, content: string | Buffer) => {
@@ -50,28 +53,44 @@ describe('weftctl messages that say what is wrong', function () {
     rmSync(dir, { recursive: true, force: true });
   });
 
+  /** --server `url` with this weftd's credential. */
+  const at = (url: string) => ['--server', url, '--credentials', weftd.credentialsFile];
+
   it('says the session port is not the admin API, and where the admin API is', async () => {
-    const res = await weftctl(`http://${weftd.grpcAddress}`, ['get', 'vs']);
+    // weftd's certificate is the same on both ports, so TLS passes; the session port speaks only h2.
+    const res = await weftctl(at(`https://${weftd.grpcAddress}`), ['get', 'vs']);
     expect(res.code).to.equal(1);
     expect(res.stderr).to.contain("is not weftd's admin API").and.contain('gRPC').and.contain('15000');
-    expect(res.stderr).not.to.contain('HPE_INVALID_CONSTANT');
+    expect(res.stderr).not.to.contain('HPE_INVALID_CONSTANT').and.not.contain('Missing ALPN');
   });
 
-  it('explains a weftd that is down, https:// to the plain-HTTP API, and a server that never answers', async () => {
-    const down = await weftctl('http://127.0.0.1:9', ['get', 'vs']);
+  it('explains a weftd that is down, http:// to the HTTPS API, a server without TLS, and a server that never answers', async () => {
+    const down = await weftctl(at('https://127.0.0.1:9'), ['get', 'vs']);
     expect(down.code).to.equal(1);
-    expect(down.stderr).to.contain('cannot reach weftd at http://127.0.0.1:9').and.contain('is weftd running?').and.contain('WEFT_SERVER');
-    const tls = await weftctl(server.replace('http:', 'https:'), ['get', 'vs']);
-    expect(tls.code).to.equal(1);
-    expect(tls.stderr).to.contain('plain HTTP, use http://');
+    expect(down.stderr).to.contain('cannot reach weftd at https://127.0.0.1:9').and.contain('is weftd running?').and.contain('WEFT_SERVER');
+    const plainUrl = server.replace('https:', 'http:');
+    const plain = await weftctl(at(plainUrl), ['get', 'vs']);
+    expect(plain.code).to.equal(2);
+    expect(plain.stderr).to.contain(`--server "${plainUrl}": weftd's admin API is HTTPS; use ${server}`);
+    const http = createHttpServer((_req, res) => res.end('hello'));
+    await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = http.address() as { port: number };
+      const noTls = await weftctl(at(`https://127.0.0.1:${port}`), ['get', 'vs']);
+      expect(noTls.code).to.equal(1);
+      expect(noTls.stderr).to.contain(`https://127.0.0.1:${port} does not speak TLS`).and.contain("weftd's admin API is HTTPS");
+    } finally {
+      http.closeAllConnections();
+      await new Promise((resolve) => http.close(resolve));
+    }
     const sockets = new Set<Socket>();
     const silent = createServer((s) => sockets.add(s));
     await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
     try {
       const { port } = silent.address() as { port: number };
-      const res = await weftctl(`http://127.0.0.1:${port}`, ['get', 'vs', '--request-timeout', '500ms']);
+      const res = await weftctl(at(`https://127.0.0.1:${port}`), ['get', 'vs', '--request-timeout', '500ms']);
       expect(res.code).to.equal(1);
-      expect(res.stderr).to.contain(`no answer from http://127.0.0.1:${port} within 500ms (--request-timeout)`);
+      expect(res.stderr).to.contain(`no answer from https://127.0.0.1:${port} within 500ms (--request-timeout)`);
     } finally {
       for (const s of sockets) s.destroy();
       await new Promise((resolve) => silent.close(resolve));
@@ -175,7 +194,7 @@ describe('weftctl messages that say what is wrong', function () {
       ),
     );
     expect(env.code).to.equal(2);
-    expect(env.stderr).to.contain('WEFT_SERVER "localhost:15000" is not an http:// URL');
+    expect(env.stderr).to.contain('WEFT_SERVER "localhost:15000" is not an https:// URL');
   });
 
   it('checks -n locally, takes -n before the command, and has a help command', async () => {

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { FileStore } from '@weft/registry';
-import { startWeftd, WEFTCTL_BIN, WEFTD_BIN, type WeftdHandle } from '../support/weftd.js';
+import { adminFetch, rememberWeftd, startWeftd, WEFTCTL_BIN, WEFTD_BIN, weftctlTarget, type WeftdHandle } from '../support/weftd.js';
 
 /** Any character that could drive a terminal, other than newline and tab. */
 const RAW_CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
@@ -22,9 +22,10 @@ interface CtlResult {
   stderr: string;
 }
 
+/** weftctl against the weftd at `server`, with its credential. */
 function weftctl(server: string, args: string[]): Promise<CtlResult> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [WEFTCTL_BIN, '--server', server, ...args], { timeout: 15_000 }, (err, stdout, stderr) =>
+    execFile(process.execPath, [WEFTCTL_BIN, ...weftctlTarget(server), ...args], { timeout: 15_000 }, (err, stdout, stderr) =>
       resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
     );
   });
@@ -104,7 +105,7 @@ describe('weftctl output: terminal-safe text and broken pipes', function () {
   });
 
   it('writes -o json and -o yaml with no raw control character, reading back to what weftd holds', async () => {
-    const api = (await (await fetch(`${weftd.adminUrl}/v1/resources/dr`)).json()) as { items: unknown[] };
+    const api = (await (await adminFetch(`${weftd.adminUrl}/v1/resources/dr`)).json()) as { items: unknown[] };
     const json = await weftctl(weftd.adminUrl, ['get', 'dr', '-o', 'json']);
     expect(json.stdout).not.to.match(RAW_CONTROL);
     expect((JSON.parse(json.stdout) as { items: unknown[] }).items).to.deep.equal(api.items);
@@ -152,11 +153,11 @@ describe('weftctl output: terminal-safe text and broken pipes', function () {
     ];
     writeFileSync(join(dir, 'ok.yaml'), 'apiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata: {name: ok}\nspec: {host: ok}\n');
     for (const args of cases) {
-      const res = await withClosedOutput([WEFTCTL_BIN, '--server', weftd.adminUrl, ...args], 'stdout');
+      const res = await withClosedOutput([WEFTCTL_BIN, ...weftctlTarget(weftd.adminUrl), ...args], 'stdout');
       expect(res, args.join(' ')).to.deep.equal({ code: 141, signal: null, other: '' });
     }
     // An error message with no one to read it: the same quiet stop.
-    const err = await withClosedOutput([WEFTCTL_BIN, '--server', weftd.adminUrl, 'get', 'gateways'], 'stderr');
+    const err = await withClosedOutput([WEFTCTL_BIN, ...weftctlTarget(weftd.adminUrl), 'get', 'gateways'], 'stderr');
     expect(err).to.deep.equal({ code: 141, signal: null, other: '' });
   });
 
@@ -164,10 +165,11 @@ describe('weftctl output: terminal-safe text and broken pipes', function () {
     const resources = Array.from({ length: 400 }, (_, i) => ({
       object: { apiVersion: 'networking.istio.io/v1', kind: 'DestinationRule', metadata: { name: `dr-${i}`, namespace: 'many' }, spec: { host: `host-${i}` } },
     }));
-    const applied = await fetch(`${weftd.adminUrl}/v1/apply`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ resources }) });
+    const applied = await adminFetch(`${weftd.adminUrl}/v1/apply`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ resources }) });
     expect(applied.status).to.equal(200);
     const errFile = join(dir, 'pipeline.err');
-    const script = `"${process.execPath}" "${WEFTCTL_BIN}" --server ${weftd.adminUrl} get dr -n many -o yaml 2>"${errFile}" | head -1; echo "status \${PIPESTATUS[0]}"`;
+    const target = weftctlTarget(weftd.adminUrl).map((a) => `"${a}"`).join(' ');
+    const script = `"${process.execPath}" "${WEFTCTL_BIN}" ${target} get dr -n many -o yaml 2>"${errFile}" | head -1; echo "status \${PIPESTATUS[0]}"`;
     const out = await new Promise<string>((resolve) => execFile('bash', ['-c', script], { timeout: 15_000 }, (_e, stdout) => resolve(stdout)));
     expect(out).to.match(/^apiVersion: networking\.istio\.io\/v1\nstatus (0|141)\n$/);
     expect(readFileSync(errFile, 'utf8')).to.equal('');
@@ -182,9 +184,11 @@ describe('weftctl output: terminal-safe text and broken pipes', function () {
       let stderr = '';
       child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
       const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+      // Its address and credential lines went to the closed stdout: the port is known, admin.cred is in `data`.
+      rememberWeftd({ adminUrl: `https://127.0.0.1:${port}`, dataDir: data });
       let status = 0;
       for (let i = 0; i < 100 && status !== 200 && child.exitCode === null; i++) {
-        status = await fetch(`http://127.0.0.1:${port}/v1/services`).then((r) => r.status, () => 0);
+        status = await adminFetch(`https://127.0.0.1:${port}/v1/services`).then((r) => r.status, () => 0);
         if (status !== 200) await new Promise((r) => setTimeout(r, 100));
       }
       expect(status, stderr).to.equal(200);
