@@ -3,7 +3,7 @@
 // again, because the SDK keeps NACKed resources in the set its deltas apply to.
 import { expect } from 'chai';
 import { createMesh, type Mesh } from '@weft/sdk';
-import { startWeftd, type WeftdHandle } from '../support/weftd.js';
+import { adminFetch, startWeftd, type WeftdHandle } from '../support/weftd.js';
 import { applyYaml, NS, restartWeftdOnSamePorts, waitFor, type RestartedWeftd, storeResourceFromTheFuture } from './sdk-fixtures.js';
 
 const route = (name: string, destination: string) => `apiVersion: networking.istio.io/v1
@@ -17,7 +17,7 @@ spec:
 interface SessionListing { sessions: { service: string; config: { sentVersion: string; ackedVersion: string } }[] }
 
 async function webSession(adminUrl: string) {
-  const { sessions } = (await (await fetch(`${adminUrl}/v1/sessions`)).json()) as SessionListing;
+  const { sessions } = (await (await adminFetch(`${adminUrl}/v1/sessions`)).json()) as SessionListing;
   return sessions.find((s) => s.service === 'web');
 }
 
@@ -30,7 +30,7 @@ describe('SDK with delta config pushes', function () {
   beforeEach(async () => {
     restarted = undefined;
     weftd = await startWeftd();
-    client = await createMesh({ service: 'web', namespace: NS, controlPlane: weftd.grpcAddress, drainTimeoutMs: 500 });
+    client = await createMesh({ service: 'web', namespace: NS, controlPlane: weftd.grpcAddress, caFile: weftd.caFile, drainTimeoutMs: 500 });
   });
 
   afterEach(async () => {
@@ -44,7 +44,7 @@ describe('SDK with delta config pushes', function () {
     await applyYaml(weftd.adminUrl, route('catalog', 'catalog'));
     const second = await applyYaml(weftd.adminUrl, route('orders', 'orders'));
     await waitFor('second apply in force', () => mesh.status().configVersion === String(second));
-    const res = await fetch(`${weftd.adminUrl}/v1/delete`, { method: 'POST', headers: { 'content-type': 'application/yaml' }, body: route('catalog', 'catalog') });
+    const res = await adminFetch(`${weftd.adminUrl}/v1/delete`, { method: 'POST', headers: { 'content-type': 'application/yaml' }, body: route('catalog', 'catalog') });
     const { revision } = (await res.json()) as { revision: number };
     await waitFor('delete in force', () => mesh.status().configVersion === String(revision));
     await waitFor('weftd sees the ACK', async () => (await webSession(weftd.adminUrl))?.config.ackedVersion === String(revision));

@@ -3,21 +3,25 @@
 // so a rolling restart under steady load loses no request.
 import { expect } from 'chai';
 import type { Mesh } from '@weft/sdk';
-import { SDK_URL, startScript, type ScriptProcess } from '../support/sdk-script.js';
+import { SDK_URL, servingEnv, startScript, type ScriptProcess } from '../support/sdk-script.js';
 import { startWeftd, type WeftdHandle } from '../support/weftd.js';
 import { NS, waitFor } from './sdk-fixtures.js';
 import { createMesh } from '@weft/sdk';
 
-/** An `echo` instance in its own process; it answers after `delayMs` and relies on the SIGTERM default. */
-function echoInstance(controlPlane: string, service: string, name: string, delayMs: number, extra = ''): ScriptProcess {
+/**
+ * An `echo` instance in its own process; it answers after `delayMs` and relies on the SIGTERM default.
+ * `env` says where weftd is and holds its join token (servingEnv).
+ */
+function echoInstance(env: Record<string, string>, service: string, name: string, delayMs: number, extra = ''): ScriptProcess {
   return startScript(
     `
     import { createMesh } from ${JSON.stringify(SDK_URL)};
-    const mesh = await createMesh({ service: ${JSON.stringify(service)}, namespace: ${JSON.stringify(NS)}, controlPlane: ${JSON.stringify(controlPlane)}, drainTimeoutMs: 3000 });
+    const mesh = await createMesh({ service: ${JSON.stringify(service)}, namespace: ${JSON.stringify(NS)}, drainTimeoutMs: 3000 });
     const server = await mesh.serve((req, res) => setTimeout(() => res.end(${JSON.stringify(name)}), ${delayMs}), { port: 0 });
     ${extra}
     console.log('ready', server.address().port);
     `,
+    env,
   );
 }
 
@@ -77,7 +81,7 @@ describe('SDK graceful shutdown', function () {
   });
 
   const start = async (service: string, name: string, delayMs: number, extra = '') => {
-    const s = echoInstance(weftd.grpcAddress, service, name, delayMs, extra);
+    const s = echoInstance(await servingEnv(weftd.grpcAddress, NS), service, name, delayMs, extra);
     scripts.push(s);
     await s.waitFor(/ready \d+/, 15_000);
     return s;
@@ -86,7 +90,7 @@ describe('SDK graceful shutdown', function () {
   it('a rolling restart of one of two instances under steady load loses no request (SIGTERM default)', async () => {
     const a = await start('rolling', 'a', 5);
     await start('rolling', 'b', 5);
-    client = await createMesh({ service: 'caller', namespace: NS, controlPlane: weftd.grpcAddress, subscribe: ['rolling'] });
+    client = await createMesh({ service: 'caller', namespace: NS, controlPlane: weftd.grpcAddress, caFile: weftd.caFile, subscribe: ['rolling'] });
     const inView = () => client!.status().hosts[`rolling.${NS}.svc.cluster.local`];
     await waitFor('both instances in view', () => inView() === 2);
     const load = steadyLoad(client, 'http://rolling/', 8);
@@ -109,7 +113,7 @@ describe('SDK graceful shutdown', function () {
       let closing = false;
       server.on('request', () => { if (!closing) { closing = true; setTimeout(() => mesh.close().then(() => console.log('closed')), 300); } });
     `);
-    client = await createMesh({ service: 'caller', namespace: NS, controlPlane: weftd.grpcAddress });
+    client = await createMesh({ service: 'caller', namespace: NS, controlPlane: weftd.grpcAddress, caFile: weftd.caFile });
     const res = await client.request('http://slowpoke/');
     expect(res.statusCode).to.equal(200);
     expect(res.headers.connection).to.equal('close');

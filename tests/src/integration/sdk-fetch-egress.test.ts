@@ -9,9 +9,10 @@ import { join } from 'node:path';
 import { expect } from 'chai';
 import { isWeftErrorCode, RESPONSE_FLAGS_HEADER, type Mesh, type WeftError } from '@weft/sdk';
 import { startWeftd, type WeftdHandle } from '../support/weftd.js';
-import { SDK_URL, startScript } from '../support/sdk-script.js';
+import { clientEnv, SDK_URL, startScript } from '../support/sdk-script.js';
 import {
   clientMesh,
+  servingMesh,
   echoHandler,
   rejectionOf,
   RESOLVE_TEST_NAMES_SOURCE,
@@ -38,7 +39,7 @@ describe('calls that leave the mesh (outboundTrafficPolicy)', function () {
     restoreDns = resolveTestNamesLocally();
     weftd = await startWeftd();
     meshes = [];
-    const catalog = await clientMesh(weftd.grpcAddress, { service: 'catalog' });
+    const catalog = await servingMesh(weftd.grpcAddress, { service: 'catalog' });
     meshes.push(catalog);
     await catalog.serve(echoHandler('catalog'), { port: 0, host: '127.0.0.1' });
     plain = await startOutsideServer('outside');
@@ -73,7 +74,7 @@ describe('calls that leave the mesh (outboundTrafficPolicy)', function () {
   });
 
   it('keeps a mesh service whose endpoints all died in the mesh: NO_HEALTHY_UPSTREAM, not DNS', async () => {
-    const gone = await clientMesh(weftd.grpcAddress, { service: 'gone' });
+    const gone = await servingMesh(weftd.grpcAddress, { service: 'gone' });
     const server = await gone.serve(echoHandler('gone'), { port: 0, host: '127.0.0.1' });
     const caller = await clientMesh(weftd.grpcAddress, { subscribe: [`gone.${NS}`] });
     const view = () => caller.status().hosts[`gone.${NS}.svc.cluster.local`];
@@ -120,12 +121,12 @@ spec:
     const script = startScript(
       `${RESOLVE_TEST_NAMES_SOURCE}
 import { createMesh } from ${JSON.stringify(SDK_URL)};
-const mesh = await createMesh({ service: 'script', namespace: ${JSON.stringify(NS)}, controlPlane: process.env.CP, shutdownSignals: [] });
+const mesh = await createMesh({ service: 'script', namespace: ${JSON.stringify(NS)}, shutdownSignals: [] });
 const res = await mesh.fetch(process.env.TARGET);
 console.log('ANSWER ' + res.status + ' ' + (await res.text()));
 await mesh.close();
 `,
-      { NODE_EXTRA_CA_CERTS: caFile, CP: weftd.grpcAddress, TARGET: `https://secure.example.test:${tls.port}/tls` },
+      { NODE_EXTRA_CA_CERTS: caFile, ...clientEnv(weftd.grpcAddress), TARGET: `https://secure.example.test:${tls.port}/tls` },
     );
     try {
       const [, answer] = (await script.waitFor(/ANSWER (.*)/, 20000)) as unknown as [string, string];

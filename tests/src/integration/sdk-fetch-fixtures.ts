@@ -6,6 +6,7 @@ import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { createMesh, type Mesh, type MeshOptions } from '@weft/sdk';
+import { caFileOf, createToken } from '../support/weftd.js';
 import { NS } from './sdk-fixtures.js';
 
 // A CA and a server certificate for secure.example.test, localhost and 127.0.0.1, valid 2000–2100,
@@ -132,9 +133,18 @@ export function resolveTestNamesLocally(): () => void {
   };
 }
 
-/** A client mesh in the test namespace with the given options. */
+/**
+ * A mesh in the test namespace with the given options. Without `extra.token` it trusts weftd by its
+ * ca.pem and has no identity: it can call others, not serve (servingMesh).
+ */
 export function clientMesh(controlPlane: string, extra: Partial<MeshOptions> = {}): Promise<Mesh> {
-  return createMesh({ service: 'web', namespace: NS, controlPlane, initialTimeoutMs: 5000, drainTimeoutMs: 1000, shutdownSignals: [], ...extra });
+  const trust = extra.token ? {} : { caFile: caFileOf(controlPlane) };
+  return createMesh({ service: 'web', namespace: NS, controlPlane, initialTimeoutMs: 5000, drainTimeoutMs: 1000, shutdownSignals: [], ...trust, ...extra });
+}
+
+/** A mesh that may serve: clientMesh with a join token for its service account (extra.serviceAccount, default `default`). */
+export async function servingMesh(controlPlane: string, extra: Partial<MeshOptions> = {}): Promise<Mesh> {
+  return clientMesh(controlPlane, { token: await createToken(controlPlane, extra.namespace ?? NS, extra.serviceAccount ?? 'default'), ...extra });
 }
 
 /** The rejection of a promise that must reject. */

@@ -5,7 +5,7 @@ import { expect } from 'chai';
 import type http from 'node:http';
 import { isWeftErrorCode, type Mesh } from '@weft/sdk';
 import { startWeftd, type WeftdHandle } from '../support/weftd.js';
-import { clientMesh, echoHandler, rejectionOf, startOutsideServer, type Echo, type OutsideServer } from './sdk-fetch-fixtures.js';
+import { clientMesh, echoHandler, servingMesh, rejectionOf, startOutsideServer, type Echo, type OutsideServer } from './sdk-fetch-fixtures.js';
 import { applyYaml, NS, waitFor } from './sdk-fixtures.js';
 
 /**
@@ -41,7 +41,7 @@ describe('mesh.fetch follows redirects as fetch does, inside the mesh', function
     weftd = await startWeftd();
     meshes = [];
     const serve = async (service: string, labels: Record<string, string>, handler: http.RequestListener) => {
-      const mesh = await clientMesh(weftd.grpcAddress, { service, labels });
+      const mesh = await servingMesh(weftd.grpcAddress, { service, labels });
       meshes.push(mesh);
       await mesh.serve(handler, { port: 0, host: '127.0.0.1' });
     };

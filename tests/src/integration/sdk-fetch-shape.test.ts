@@ -9,7 +9,7 @@ import { expect } from 'chai';
 import ts from 'typescript';
 import { isWeftError, isWeftErrorCode, RESPONSE_FLAGS_HEADER, WeftError, type Mesh } from '@weft/sdk';
 import { startWeftd, type WeftdHandle } from '../support/weftd.js';
-import { clientMesh, echoHandler, rejectionOf, startOutsideServer, type Echo } from './sdk-fetch-fixtures.js';
+import { clientMesh, echoHandler, servingMesh, rejectionOf, startOutsideServer, type Echo } from './sdk-fetch-fixtures.js';
 import { applyYaml, NS, startWorkload, waitFor, type Workload } from './sdk-fixtures.js';
 
 const ECHO = `echo.${NS}.svc.cluster.local`;
@@ -74,7 +74,7 @@ describe('mesh.fetch has the shape of fetch', function () {
 
   before(async () => {
     weftd = await startWeftd();
-    const mesh = await clientMesh(weftd.grpcAddress, { service: 'echo' });
+    const mesh = await servingMesh(weftd.grpcAddress, { service: 'echo' });
     echo = { mesh, server: await mesh.serve(echoHandler('echo-1'), { port: 0, host: '127.0.0.1' }), name: 'echo-1' };
     slow = await startWorkload(weftd.grpcAddress, 'slow', 'slow-1', {}, 2000);
     client = await clientMesh(weftd.grpcAddress, { subscribe: ['echo', 'slow'] });

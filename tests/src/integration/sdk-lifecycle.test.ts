@@ -1,9 +1,11 @@
 // The SDK's lifecycle as an app sees it: a script that used the mesh exits by itself, and createMesh
-// against a wrong address says why at once instead of waiting out its timeout.
+// against a wrong address (nothing there, weftd's HTTPS admin port, a plaintext HTTP server, a name that
+// does not resolve) says why at once instead of waiting out its timeout.
+import { createServer as createHttpServer } from 'node:http';
 import { createServer } from 'node:net';
 import { expect } from 'chai';
 import { createMesh, isWeftErrorCode } from '@weft/sdk';
-import { runScript, SDK_URL } from '../support/sdk-script.js';
+import { clientEnv, runScript, SDK_URL } from '../support/sdk-script.js';
 import { startWeftd, type WeftdHandle } from '../support/weftd.js';
 import { NS, startWorkload, type Workload } from './sdk-fixtures.js';
 
@@ -38,7 +40,7 @@ describe('SDK lifecycle', function () {
       const res = await mesh.fetch('http://echo/');
       console.log('answer', (await res.json()).name);
     `;
-    const run = await runScript(script, { WEFT_CONTROL_PLANE: weftd.grpcAddress }, 10_000);
+    const run = await runScript(script, clientEnv(weftd.grpcAddress), 10_000);
     expect(run.killed, `the script did not exit by itself:\n${run.out}`).to.equal(false);
     expect(run.out).to.include('answer echo-1');
     expect(run.code).to.equal(0);
@@ -48,7 +50,7 @@ describe('SDK lifecycle', function () {
   it('createMesh against a port nothing listens on fails at once, saying the connection was refused', async () => {
     const address = `127.0.0.1:${await deadPort()}`;
     const started = Date.now();
-    const err = await createMesh({ service: 'x', controlPlane: address, initialTimeoutMs: 10_000 }).then(
+    const err = await createMesh({ service: 'x', controlPlane: address, caFile: weftd.caFile, initialTimeoutMs: 10_000 }).then(
       () => undefined,
       (e: unknown) => e,
     );
@@ -57,17 +59,42 @@ describe('SDK lifecycle', function () {
     expect(Date.now() - started).to.be.below(5000);
   });
 
-  it("createMesh pointed at weftd's admin port names the mistake", async () => {
-    const address = weftd.adminUrl.replace('http://', '');
-    const err = await createMesh({ service: 'x', controlPlane: address, initialTimeoutMs: 10_000 }).then(
+  it("createMesh pointed at weftd's admin port (HTTPS, HTTP/1.1 only) names the mistake", async () => {
+    const address = new URL(weftd.adminUrl).host;
+    const started = Date.now();
+    const err = await createMesh({ service: 'x', controlPlane: address, caFile: weftd.caFile, initialTimeoutMs: 10_000 }).then(
       () => undefined,
       (e: unknown) => e,
     );
-    expect((err as Error).message).to.include("does not speak weftd's session protocol").and.include('admin API');
+    expect(isWeftErrorCode(err, 'CONTROL_PLANE_UNAVAILABLE'), String(err)).to.equal(true);
+    expect((err as Error).message)
+      .to.match(new RegExp(`^${address} does not speak weftd's session protocol \\(gRPC over HTTP/2 on TLS\\): it speaks TLS but refused HTTP/2`))
+      .and.include("If this is weftd's admin API port (HTTPS, default 15000, for weftctl), use its session port instead");
+    expect((err as Error).message).not.to.match(/SSL routines|deps\/openssl/);
+    expect(Date.now() - started).to.be.below(5000);
+  });
+
+  it('createMesh pointed at a plaintext HTTP server says it answered without TLS', async () => {
+    const plain = createHttpServer((_req, res) => res.end('not weftd'));
+    await new Promise<void>((r) => plain.listen(0, '127.0.0.1', r));
+    const address = `127.0.0.1:${(plain.address() as { port: number }).port}`;
+    try {
+      const err = await createMesh({ service: 'x', controlPlane: address, caFile: weftd.caFile, initialTimeoutMs: 10_000 }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(isWeftErrorCode(err, 'CONTROL_PLANE_UNAVAILABLE'), String(err)).to.equal(true);
+      expect((err as Error).message).to.equal(
+        `${address} answered without TLS (wrong version number): weftd's session port is TLS, so this is a plaintext server (an HTTP server? a weftd from before TLS?); check options.controlPlane or WEFT_CONTROL_PLANE`,
+      );
+    } finally {
+      plain.closeAllConnections();
+      await new Promise((r) => plain.close(r));
+    }
   });
 
   it('createMesh against a host that does not resolve says so', async () => {
-    const err = await createMesh({ service: 'x', controlPlane: 'no-such-host.invalid:15010', initialTimeoutMs: 10_000 }).then(
+    const err = await createMesh({ service: 'x', controlPlane: 'no-such-host.invalid:15010', caFile: weftd.caFile, initialTimeoutMs: 10_000 }).then(
       () => undefined,
       (e: unknown) => e,
     );

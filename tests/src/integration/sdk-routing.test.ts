@@ -31,7 +31,7 @@ describe('SDK with weftd: discovery, balancing, routing', function () {
       await startWorkload(weftd.grpcAddress, 'catalog', 'catalog-v1', { version: 'v1' }),
       await startWorkload(weftd.grpcAddress, 'catalog', 'catalog-v2', { version: 'v2' }),
     ];
-    client = await createMesh({ service: 'web', namespace: NS, controlPlane: weftd.grpcAddress, subscribe: ['catalog'] });
+    client = await createMesh({ service: 'web', namespace: NS, controlPlane: weftd.grpcAddress, caFile: weftd.caFile, subscribe: ['catalog'] });
     await waitFor('both catalog endpoints in the client view', () => client.status().hosts[CATALOG] === 2);
   });
 
@@ -137,7 +137,7 @@ spec:
   });
 
   it('concurrent first requests to a host share one discovery', async () => {
-    const fresh = await createMesh({ service: 'web2', namespace: NS, controlPlane: weftd.grpcAddress });
+    const fresh = await createMesh({ service: 'web2', namespace: NS, controlPlane: weftd.grpcAddress, caFile: weftd.caFile });
     try {
       const answers = await Promise.all(Array.from({ length: 10 }, () => fresh.request('http://catalog/').then((r) => r.body.json())));
       expect(answers).to.have.length(10);

@@ -4,7 +4,7 @@
 // config stays in force.
 import { expect } from 'chai';
 import { createMesh, type Mesh } from '@weft/sdk';
-import { startWeftd, type WeftdHandle } from '../support/weftd.js';
+import { adminFetch, startWeftd, type WeftdHandle } from '../support/weftd.js';
 import { applyYaml, NS, restartWeftdOnSamePorts, startWorkload, tally, waitFor, type RestartedWeftd, type Workload, storeResourceFromTheFuture } from './sdk-fixtures.js';
 
 const CATALOG = `catalog.${NS}.svc.cluster.local`;
@@ -31,7 +31,7 @@ spec:
 interface ServiceListing { services: { host: string; instances: { workloadName: string; connected: boolean }[] }[] }
 
 async function registeredWorkloads(adminUrl: string): Promise<string[]> {
-  const res = await fetch(`${adminUrl}/v1/services`);
+  const res = await adminFetch(`${adminUrl}/v1/services`);
   const body = (await res.json()) as ServiceListing;
   return (body.services.find((s) => s.host === CATALOG)?.instances ?? []).filter((i) => i.connected).map((i) => i.workloadName).sort();
 }
@@ -50,7 +50,7 @@ describe('SDK static stability with weftd', function () {
       await startWorkload(weftd.grpcAddress, 'catalog', 'catalog-v1', { version: 'v1' }),
       await startWorkload(weftd.grpcAddress, 'catalog', 'catalog-v2', { version: 'v2' }),
     ];
-    client = await createMesh({ service: 'web', namespace: NS, controlPlane: weftd.grpcAddress, subscribe: ['catalog'], drainTimeoutMs: 1000 });
+    client = await createMesh({ service: 'web', namespace: NS, controlPlane: weftd.grpcAddress, caFile: weftd.caFile, subscribe: ['catalog'], drainTimeoutMs: 1000 });
     await waitFor('both catalog endpoints in the client view', () => client.status().hosts[CATALOG] === 2);
   });
 
@@ -105,7 +105,7 @@ describe('SDK static stability with weftd', function () {
     expect(await tally(client, 'http://catalog/', 10, 2)).to.deep.equal({ 'catalog-v1': 10 });
 
     await waitFor('weftd reports the NACK', async () => {
-      const res = await fetch(`${weftd.adminUrl}/v1/sessions`);
+      const res = await adminFetch(`${weftd.adminUrl}/v1/sessions`);
       const { sessions } = (await res.json()) as { sessions: { service: string; config: { nack: { error: string } | null } }[] };
       return sessions.some((s) => s.service === 'web' && (s.config.nack?.error ?? '').includes('spec.http[0].fault'));
     });
