@@ -6,7 +6,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startDaemon, type Daemon } from '@weft/registry';
-import { RawSession, waitUntil } from './session-fixtures.js';
+import { rememberWeftd } from '../support/weftd.js';
+import { DEFAULT_IDENTITY, RawSession, waitUntil } from './session-fixtures.js';
 
 describe('session server state', function () {
   this.timeout(20_000);
@@ -17,6 +18,8 @@ describe('session server state', function () {
   beforeEach(async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'weftd-state-'));
     daemon = await startDaemon({ dataDir, host: '127.0.0.1', grpcPort: 0, adminPort: 0, endpointGraceMs: 200, keepaliveMs: 1000, log: () => undefined });
+    // So that the session fixtures find its ca.pem (TLS roots) and its CA (client certificates).
+    rememberWeftd({ grpcAddress: `127.0.0.1:${daemon.grpcPort}`, adminUrl: `https://127.0.0.1:${daemon.adminPort}`, dataDir });
   });
   afterEach(async () => {
     for (const s of sessions.splice(0)) s.close();
@@ -26,7 +29,7 @@ describe('session server state', function () {
 
   it('holds nothing per host or session after every subscriber and workload has gone', async () => {
     const address = `127.0.0.1:${daemon.grpcPort}`;
-    const server = new RawSession(address);
+    const server = new RawSession(address, { identity: DEFAULT_IDENTITY }); // registers: proves bookinfo/sa
     sessions.push(server);
     server.hello('served-1', { service: 'ratings' });
     server.register([{ port: 5000 }]);
