@@ -22,8 +22,19 @@ export {
   type StartProductPageOptions,
 } from './productpage.js';
 export { FORWARDED_HEADERS, PRODUCTPAGE_COPIED_HEADERS } from './headers.js';
-export { BOOKINFO_NAMESPACE, SERVICE_PORT, type RunningWorkload, type StartOptions } from './workload-runtime.js';
+export { BOOKINFO_NAMESPACE, SERVICE_PORT, missingTokenMessage, type RunningWorkload, type StartOptions } from './workload-runtime.js';
 export type { FetchLike } from './upstream.js';
-export { waitForInstances, waitForConfig, configRevision, listServices, listSessions, pollUntil, instancesByWorkload } from './mesh-admin.js';
+export {
+  waitForInstances,
+  waitForConfig,
+  configRevision,
+  listServices,
+  listSessions,
+  pollUntil,
+  instancesByWorkload,
+  createJoinToken,
+  resolveAdminTarget,
+  type AdminTarget,
+} from './mesh-admin.js';
 export { driveProductPage, tallyReviewsApi, servedVersion, logIn, type TrafficResult, type ReviewsTally } from './demo/traffic.js';
 export { weftctlApply, WEFTCTL_BIN, NETWORKING_DIR } from './weftctl.js';

@@ -1,16 +1,33 @@
 // Istio's HTTP authorization task on Bookinfo (https://istio.io/latest/docs/tasks/security/authorization/authz-http/):
 // a real weftd, every Bookinfo service in this process on its own mesh session, the task's files
-// applied with weftctl in Istio's order. These workloads have no join token, so no request carries a
-// principal and the principal-based viewers (details, reviews, ratings) deny every plaintext caller,
-// exactly as Istio denies plaintext callers of such rules. The full step-by-step matrix, where those
-// viewers let productpage and reviews through over mTLS, is mtls-bookinfo-authz.test.ts.
+// applied with weftctl in Istio's order. Every workload has its identity (a serving workload must), but
+// DestinationRules with tls.mode DISABLE for details, reviews and ratings make their callers send
+// plaintext, as callers without a sidecar would in Istio: no request carries a principal, and the
+// principal-based viewers (details, reviews, ratings) deny every plaintext caller, exactly as Istio
+// does. The full step-by-step matrix, where those viewers let productpage and reviews through over
+// mTLS, is mtls-bookinfo-authz.test.ts.
 import { expect } from 'chai';
 import { waitForConfig, weftctlApply } from '@weft/bookinfo';
-import { startWeftd, type WeftdHandle } from '../support/weftd.js';
+import { adminFetch, startWeftd, type WeftdHandle } from '../support/weftd.js';
+import { applyYaml } from './sdk-fixtures.js';
 import { startBookinfo, type InProcessBookinfo } from '../support/bookinfo.js';
 
 const DENIED = { status: 403, body: 'RBAC: access denied' };
 const BOOKINFO = ['productpage', 'details', 'reviews', 'ratings'];
+/** Calls to these services go out in plaintext (no client certificate, so no principal). */
+const PLAINTEXT_CALLS = ['details', 'reviews', 'ratings']
+  .map((host) => `apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata:
+  name: ${host}-plaintext
+  namespace: default
+spec:
+  host: ${host}
+  trafficPolicy:
+    tls:
+      mode: DISABLE
+`)
+  .join('---\n');
 
 async function get(url: string, init: RequestInit = {}): Promise<{ status: number; body: string; type: string | null }> {
   const res = await fetch(url, { ...init, signal: AbortSignal.timeout(10_000) });
@@ -27,6 +44,7 @@ describe('Bookinfo HTTP authorization task (plaintext: before mTLS)', function (
     weftd = await startWeftd();
     bookinfo = await startBookinfo(weftd, 'authz');
     url = bookinfo.url;
+    await waitForConfig(weftd, await applyYaml(weftd.adminUrl, PLAINTEXT_CALLS), BOOKINFO, { timeoutMs: 10_000 });
   });
 
   after(async () => {
@@ -36,24 +54,24 @@ describe('Bookinfo HTTP authorization task (plaintext: before mTLS)', function (
 
   /** Removes every AuthorizationPolicy, so that each test starts from an open mesh, and waits until every workload has that. */
   beforeEach(async () => {
-    const { items } = (await (await fetch(`${weftd.adminUrl}/v1/resources/authorizationpolicies`)).json()) as { items: { metadata: { namespace: string; name: string } }[] };
+    const { items } = (await (await adminFetch(`${weftd.adminUrl}/v1/resources/authorizationpolicies`)).json()) as { items: { metadata: { namespace: string; name: string } }[] };
     let revision = 0;
     for (const { metadata } of items) {
-      const res = await fetch(`${weftd.adminUrl}/v1/resources/authorizationpolicies/${metadata.namespace}/${metadata.name}`, { method: 'DELETE' });
+      const res = await adminFetch(`${weftd.adminUrl}/v1/resources/authorizationpolicies/${metadata.namespace}/${metadata.name}`, { method: 'DELETE' });
       revision = ((await res.json()) as { revision: number }).revision;
     }
-    if (revision > 0) await waitForConfig(weftd.adminUrl, revision, BOOKINFO, { timeoutMs: 10_000 });
+    if (revision > 0) await waitForConfig(weftd, revision, BOOKINFO, { timeoutMs: 10_000 });
   });
 
   /** Applies the files with weftctl, one apply each as the task does, and waits until every Bookinfo workload has ACKed them. */
   async function apply(...files: string[]): Promise<void> {
     for (const file of files) {
-      const out = await weftctlApply(weftd.adminUrl, [file]);
+      const out = await weftctlApply(weftd, [file]);
       expect(out.join('\n')).to.match(/^authorizationpolicy\.security\.istio\.io\/\S+ (created|configured|unchanged)$/m);
     }
-    const { items } = (await (await fetch(`${weftd.adminUrl}/v1/resources/authorizationpolicies`)).json()) as { items: { metadata: { resourceVersion: string } }[] };
+    const { items } = (await (await adminFetch(`${weftd.adminUrl}/v1/resources/authorizationpolicies`)).json()) as { items: { metadata: { resourceVersion: string } }[] };
     const revision = Math.max(...items.map((i) => Number(i.metadata.resourceVersion)));
-    await waitForConfig(weftd.adminUrl, revision, BOOKINFO, { timeoutMs: 10_000 });
+    await waitForConfig(weftd, revision, BOOKINFO, { timeoutMs: 10_000 });
   }
 
   it('allow-nothing: productpage answers 403 RBAC: access denied, and so does every service', async () => {

@@ -1,11 +1,12 @@
 // Bookinfo's HTTP APIs on the mesh, checked against Istio's shapes (ISTIO-REFERENCE 1.3): every service
-// started in this process with its own mesh session; no routing rules, so reviews is balanced over v1-v3.
+// started in this process with its own mesh session and identity; no routing rules, so reviews is
+// balanced over v1-v3 (over mTLS: each workload has its certificate).
 import { expect } from 'chai';
 import {
   logIn,
   servedVersion,
 } from '@weft/bookinfo';
-import { startWeftd, type WeftdHandle } from '../support/weftd.js';
+import { adminFetch, startWeftd, type WeftdHandle } from '../support/weftd.js';
 import { startBookinfo, type InProcessBookinfo } from '../support/bookinfo.js';
 
 const DETAILS_0 =
@@ -29,8 +30,9 @@ describe('Bookinfo APIs on the mesh', function () {
     await weftd?.stop();
   });
 
-  it('registers each workload with its labels and service account', async () => {
-    const res = (await (await fetch(`${weftd.adminUrl}/v1/services`)).json()) as {
+  it('registers each workload with its labels and service account, and each holds its certificate for it', async () => {
+    for (const w of bookinfo!.workloads) expect(w.identity, w.workloadName).to.equal(`spiffe://cluster.local/ns/default/sa/bookinfo-${w.service}`);
+    const res = (await (await adminFetch(`${weftd.adminUrl}/v1/services`)).json()) as {
       services: Array<{ service: string; namespace: string; instances: Array<{ workloadName: string; labels: Record<string, string>; serviceAccount?: string }> }>;
     };
     const reviews = res.services.find((s) => s.service === 'reviews')!;

@@ -36,15 +36,17 @@ describe('Bookinfo demo ports', function () {
       clearTimeout(timer);
       expect(code, out).to.equal(0);
 
-      const [, grpcAddress, adminUrl] = /weftd +pid \d+: control plane (127\.0\.0\.1:\d+), admin API (http:\/\/127\.0\.0\.1:\d+)/.exec(out) ?? [];
+      const [, grpcAddress, adminUrl] = /weftd +pid \d+: control plane (127\.0\.0\.1:\d+), admin API (https:\/\/127\.0\.0\.1:\d+)/.exec(out) ?? [];
       expect(grpcAddress, out).to.be.a('string');
       expect(grpcAddress).to.not.equal(`127.0.0.1:${grpc}`);
-      expect(adminUrl).to.not.equal(`http://127.0.0.1:${admin}`);
+      expect(adminUrl).to.not.equal(`https://127.0.0.1:${admin}`);
       expect(out).to.contain(`port ${grpc} (--weftd-port) and ${admin} (--weftd-admin-port) in use`);
       expect(out).to.contain(`(port ${page} was in use, so productpage took a free one)`);
       // The exact lines to paste, for the addresses weftd printed; neither is a default, so no "not needed" note.
       expect(out).to.match(new RegExp(`^ +export WEFT_SERVER=${escapeRegExp(adminUrl!)}$`, 'm'));
       expect(out).to.match(new RegExp(`^ +export WEFT_CONTROL_PLANE=${escapeRegExp(grpcAddress!)}$`, 'm'));
+      // weftctl needs the demo weftd's admin credential: the export names the file in its data dir.
+      expect(out).to.match(/^ +export WEFT_CREDENTIALS=\S+\/weft-demo-[^/\s]+\/admin\.cred$/m);
       expect(out).to.not.contain(`productpage at http://127.0.0.1:${page}`);
       expect(out).to.contain('Done: every phase behaved as expected.');
     } finally {

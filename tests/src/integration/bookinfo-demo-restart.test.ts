@@ -53,9 +53,11 @@ describe('Bookinfo demo, long-running: kill a process and watch', function () {
       );
       for (const pid of table.values()) pids.add(pid);
       expect(out).to.match(/the page while it is down/);
-      const adminUrl = /export WEFT_SERVER=(http:\/\/\S+)/.exec(out)![1]!;
+      // What the demo tells a user to export is what this test uses to reach its weftd.
+      const adminUrl = /export WEFT_SERVER=(https:\/\/\S+)/.exec(out)![1]!;
+      const admin = { adminUrl, credentialsFile: /export WEFT_CREDENTIALS=(\S+)/.exec(out)![1]! };
       const ratingsRegistered = (n: number) =>
-        pollUntil(async () => ((await instancesByWorkload(adminUrl).catch(() => new Map())).get('ratings-v1') === n ? true : undefined), () => `ratings-v1 ×${n} in ${adminUrl}`, {
+        pollUntil(async () => ((await instancesByWorkload(admin).catch(() => new Map())).get('ratings-v1') === n ? true : undefined), () => `ratings-v1 ×${n} in ${adminUrl}`, {
           timeoutMs: 20_000,
           intervalMs: 100,
         });
@@ -64,7 +66,8 @@ describe('Bookinfo demo, long-running: kill a process and watch', function () {
       process.kill(ratings, 'SIGKILL');
       await waitForOutput(new RegExp(`!! ratings-v1-2 \\(pid ${ratings}\\) was killed by SIGKILL after [\\d.]+ s\\. The page meanwhile: `), 10_000);
       expect(out).to.match(/restarting ratings-v1-2 in 1\.0 s \(restart 1 of at most 5 in a row\)/);
-      const back = Number((await waitForOutput(/ratings-v1-2 is back: pid (\d+), listening on http:\/\/127\.0\.0\.1:\d+/, 20_000))[1]);
+      // Back with its identity: a restarted workload enrols again (the demo gives it a fresh join token).
+      const back = Number((await waitForOutput(/ratings-v1-2 is back: pid (\d+), listening on http:\/\/127\.0\.0\.1:\d+ as spiffe:\/\/cluster\.local\/ns\/default\/sa\/bookinfo-ratings/, 20_000))[1]);
       pids.add(back);
       expect(back).to.not.equal(ratings);
       expect(isDemoProcessAlive(back)).to.equal(true);
@@ -73,7 +76,7 @@ describe('Bookinfo demo, long-running: kill a process and watch', function () {
       const weftd = table.get('weftd')!;
       process.kill(weftd, 'SIGKILL');
       await waitForOutput(new RegExp(`!! weftd \\(pid ${weftd}\\) was killed by SIGKILL`), 10_000);
-      const weftdBack = Number((await waitForOutput(/weftd is back: pid (\d+), admin API listening on (http:\/\/\S+)/, 20_000))[1]);
+      const weftdBack = Number((await waitForOutput(/weftd is back: pid (\d+), admin API listening on (https:\/\/\S+)/, 20_000))[1]);
       pids.add(weftdBack);
       // Same admin URL as before (weftctl keeps working), and the workloads registered with the new weftd.
       expect(out).to.contain(`weftd is back: pid ${weftdBack}, admin API listening on ${adminUrl}`);

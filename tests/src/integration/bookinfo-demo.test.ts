@@ -1,5 +1,5 @@
-// `npm run demo -- --requests N` end to end: weftd and seven workload processes, four phases, exit 0,
-// and no process left behind.
+// `npm run demo -- --requests N` end to end: weftd and seven workload processes, each with its own
+// identity, four routing phases and the mTLS STRICT one, exit 0, and no process left behind.
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
@@ -19,8 +19,19 @@ describe('Bookinfo demo', function () {
     clearTimeout(timer);
     expect(code, out).to.equal(0);
     expect(out).to.contain('all registered after');
+    for (const service of ['productpage', 'details', 'ratings', 'reviews']) {
+      expect(out).to.match(new RegExp(`^ +${service}-v1 +spiffe://cluster\\.local/ns/default/sa/bookinfo-${service}$`, 'm'));
+    }
     expect(out).to.match(/Phase 2:[\s\S]*?v1\s+40\s+100\.0%/);
     expect(out).to.match(/Phase 4:[\s\S]*?v2\s+40\s+100\.0%/);
+    // STRICT: the page still whole, callers named by their certificates, a plaintext call refused.
+    const strict = out.slice(out.indexOf('Phase 5: mTLS STRICT'));
+    expect(strict).to.contain('peerauthentication.security.istio.io/default created');
+    expect(strict).to.match(/v2\s+40\s+100\.0%/);
+    expect(strict).to.contain('the page has details, reviews and stars');
+    expect(strict).to.contain('details-v1 by cluster.local/ns/default/sa/bookinfo-productpage, ratings-v1 by cluster.local/ns/default/sa/bookinfo-reviews');
+    expect(strict).to.match(/a plaintext GET http:\/\/127\.0\.0\.1:\d+\/details\/0 \(no certificate\) is refused/);
+    expect(out).to.not.contain('!!');
     expect(out).to.contain('Done: every phase behaved as expected.');
   });
 

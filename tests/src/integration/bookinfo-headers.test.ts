@@ -1,10 +1,12 @@
 // Header propagation across the mesh (ISTIO-REFERENCE 1.4): productpage → reviews v2 → a stand-in
-// `ratings` (a plain handler registered with its own createMesh) that records what reached it.
+// `ratings` (a plain handler registered with its own createMesh) that records what reached it. Every
+// workload has its own join token, so the hops are mTLS; the stand-in also records who called it.
 import type { IncomingHttpHeaders } from 'node:http';
 import { expect } from 'chai';
 import { createMesh } from '@weft/sdk';
 import { logIn, startDetails, startProductPage, startReviews, waitForInstances, type RunningWorkload } from '@weft/bookinfo';
 import { startWeftd, type WeftdHandle } from '../support/weftd.js';
+import { bookinfoToken } from '../support/bookinfo.js';
 
 describe('Bookinfo header forwarding over the mesh', function () {
   this.timeout(60_000);
@@ -12,27 +14,37 @@ describe('Bookinfo header forwarding over the mesh', function () {
   let ratingsMesh: Awaited<ReturnType<typeof createMesh>> | undefined;
   const workloads: RunningWorkload[] = [];
   const seenByRatings: IncomingHttpHeaders[] = [];
+  const callersOfRatings: Array<string | undefined> = [];
   let productpage: string;
 
   before(async () => {
     weftd = await startWeftd();
     const controlPlane = weftd.grpcAddress;
-    ratingsMesh = await createMesh({ service: 'ratings', namespace: 'default', labels: { version: 'v1' }, serviceAccount: 'bookinfo-ratings', controlPlane });
-    await ratingsMesh.serve(
+    const token = (service: string) => bookinfoToken(weftd, service);
+    const mesh = (ratingsMesh = await createMesh({
+      service: 'ratings',
+      namespace: 'default',
+      labels: { version: 'v1' },
+      serviceAccount: 'bookinfo-ratings',
+      controlPlane,
+      token: await token('ratings'),
+    }));
+    await mesh.serve(
       (req, res) => {
         seenByRatings.push(req.headers);
+        callersOfRatings.push(mesh.peer(req)?.principal);
         res.writeHead(200, { 'content-type': 'application/json' });
         res.end('{"id":0,"ratings":{"Reviewer1":3,"Reviewer2":2}}');
       },
       { port: 0, host: '127.0.0.1', servicePort: 9080 },
     );
     workloads.push(
-      await startDetails({ controlPlane }),
-      await startReviews({ controlPlane, version: 'v2', env: { HOSTNAME: 'reviews-v2-headers' } }),
-      await startProductPage({ controlPlane }),
+      await startDetails({ controlPlane, token: await token('details') }),
+      await startReviews({ controlPlane, version: 'v2', token: await token('reviews'), env: { HOSTNAME: 'reviews-v2-headers' } }),
+      await startProductPage({ controlPlane, token: await token('productpage') }),
     );
     productpage = workloads[2]!.url;
-    await waitForInstances(weftd.adminUrl, { 'ratings-v1': 1, 'details-v1': 1, 'reviews-v2': 1, 'productpage-v1': 1 }, { timeoutMs: 15_000 });
+    await waitForInstances(weftd, { 'ratings-v1': 1, 'details-v1': 1, 'reviews-v2': 1, 'productpage-v1': 1 }, { timeoutMs: 15_000 });
   });
 
   after(async () => {
@@ -43,6 +55,7 @@ describe('Bookinfo header forwarding over the mesh', function () {
 
   beforeEach(() => {
     seenByRatings.length = 0;
+    callersOfRatings.length = 0;
   });
 
   it('carries x-request-id, W3C, B3 and the logged-in end-user from the browser to ratings', async () => {
@@ -67,6 +80,8 @@ describe('Bookinfo header forwarding over the mesh', function () {
     const seen = seenByRatings[0]!;
     for (const [name, value] of Object.entries(incoming)) expect(seen[name], name).to.equal(value);
     expect(seen['end-user']).to.equal('jason');
+    // Over mTLS: ratings knows its caller by reviews' certificate, not by anything the browser sent.
+    expect(callersOfRatings).to.deep.equal(['cluster.local/ns/default/sa/bookinfo-reviews']);
   });
 
   it('turns a single b3 header into the multi-header form productpage forwards', async () => {

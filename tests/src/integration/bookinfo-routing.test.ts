@@ -1,5 +1,6 @@
 // Istio's request-routing and traffic-shifting tasks on Bookinfo: a real weftd, every Bookinfo service
 // in this process on its own mesh session (real sockets), the networking files applied with weftctl.
+import { readdirSync } from 'node:fs';
 import { expect } from 'chai';
 import {
   configRevision,
@@ -7,6 +8,7 @@ import {
   tallyReviewsApi,
   waitForConfig,
   weftctlApply,
+  NETWORKING_DIR,
   type ReviewsTally,
 } from '@weft/bookinfo';
 import { startWeftd, type WeftdHandle } from '../support/weftd.js';
@@ -37,8 +39,8 @@ describe('Bookinfo routing with the networking files', function () {
 
   /** Applies the files in order (one weftctl apply each) and waits until productpage and reviews ACK the result. */
   async function apply(...files: string[]): Promise<void> {
-    for (const file of files) await weftctlApply(weftd.adminUrl, [file]);
-    await waitForConfig(weftd.adminUrl, await configRevision(weftd.adminUrl), ['productpage', 'reviews'], { timeoutMs: 10_000 });
+    for (const file of files) await weftctlApply(weftd, [file]);
+    await waitForConfig(weftd, await configRevision(weftd), ['productpage', 'reviews'], { timeoutMs: 10_000 });
   }
 
   it('virtual-service-all-v1 sends 100 % of reviews traffic to v1', async () => {
@@ -93,18 +95,11 @@ describe('Bookinfo routing with the networking files', function () {
   });
 
   it('every networking file passes weftctl validation unchanged', async () => {
-    const files = [
-      'destination-rule-all.yaml',
-      'virtual-service-all-v1.yaml',
-      'virtual-service-reviews-test-v2.yaml',
-      'virtual-service-reviews-50-v3.yaml',
-      'virtual-service-reviews-80-20.yaml',
-      'virtual-service-reviews-90-10.yaml',
-      'virtual-service-reviews-v2-v3.yaml',
-      'virtual-service-reviews-v3.yaml',
-    ];
+    // The whole folder: the traffic tasks' files, the authorization task's and the mTLS migration's.
+    const files = readdirSync(NETWORKING_DIR).filter((f) => f.endsWith('.yaml')).sort();
+    expect(files).to.include.members(['destination-rule-all.yaml', 'virtual-service-reviews-test-v2.yaml', 'peer-authentication-strict.yaml', 'ratings-viewer.yaml']);
     for (const file of files) {
-      const lines = await weftctlApply(weftd.adminUrl, [file], ['--dry-run']);
+      const lines = await weftctlApply(weftd, [file], ['--dry-run']);
       expect(lines.length, file).to.be.greaterThan(0);
     }
   });

@@ -1,11 +1,14 @@
 // Liveness end to end: workloads are real processes (Bookinfo's ratings), subscribers are SDK meshes.
 // A `kill -9` of one instance takes it out of every subscriber's view within 3 s (weftd's default grace
 // is 1 s), traffic keeps flowing to the survivor, and a restarted instance comes back into every view.
+// Each ratings process enrols with a join token (it serves); the subscribers only call, so they trust
+// weftd by its ca.pem and have no identity (their calls to ratings are plaintext, which PERMISSIVE takes).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import { createMesh, type Mesh } from '@weft/sdk';
-import { startWeftd, type WeftdHandle } from '../support/weftd.js';
+import { caFileOf, startWeftd, type WeftdHandle } from '../support/weftd.js';
+import { bookinfoToken } from '../support/bookinfo.js';
 
 const WORKLOAD_BIN = fileURLToPath(new URL('../../../examples/bookinfo/dist/workload.js', import.meta.url));
 const RATINGS = 'ratings.default.svc.cluster.local';
@@ -15,9 +18,9 @@ interface Proc {
   url: string;
 }
 
-async function startRatingsProcess(controlPlane: string, name: string): Promise<Proc> {
+async function startRatingsProcess(weftd: WeftdHandle, name: string): Promise<Proc> {
   const child = spawn(process.execPath, [WORKLOAD_BIN, 'ratings'], {
-    env: { ...process.env, WEFT_CONTROL_PLANE: controlPlane, HOSTNAME: name },
+    env: { ...process.env, WEFT_CONTROL_PLANE: weftd.grpcAddress, WEFT_TOKEN: await bookinfoToken(weftd, 'ratings'), HOSTNAME: name },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -69,9 +72,9 @@ describe('liveness: kill -9 of a workload process', function () {
   });
 
   it('leaves every view within 3 s, traffic goes on to the survivor, and a restart comes back', async () => {
-    procs.push(await startRatingsProcess(weftd.grpcAddress, 'ratings-a'), await startRatingsProcess(weftd.grpcAddress, 'ratings-b'));
+    procs.push(await startRatingsProcess(weftd, 'ratings-a'), await startRatingsProcess(weftd, 'ratings-b'));
     for (const service of ['reviews', 'productpage']) {
-      meshes.push(await createMesh({ service, controlPlane: weftd.grpcAddress, subscribe: ['ratings'] }));
+      meshes.push(await createMesh({ service, controlPlane: weftd.grpcAddress, caFile: caFileOf(weftd.grpcAddress), subscribe: ['ratings'] }));
     }
     await untilAllSee(meshes, 2, 10_000);
 
@@ -84,7 +87,7 @@ describe('liveness: kill -9 of a workload process', function () {
       await res.arrayBuffer();
     }
 
-    procs[0] = await startRatingsProcess(weftd.grpcAddress, 'ratings-a');
+    procs[0] = await startRatingsProcess(weftd, 'ratings-a');
     await untilAllSee(meshes, 2, 10_000);
     for (let i = 0; i < 20; i++) {
       const res = await meshes[1]!.request('http://ratings:9080/ratings/0');

@@ -4,7 +4,8 @@
 // through, as in Istio. The same files as authz-bookinfo.test.ts (the plaintext run) applied with weftctl.
 import { expect } from 'chai';
 import { startDetails, startProductPage, startRatings, startReviews, waitForConfig, waitForInstances, weftctlApply, type RunningWorkload } from '@weft/bookinfo';
-import { startWeftd, type WeftdHandle } from '../support/weftd.js';
+import { adminFetch, startWeftd, type WeftdHandle } from '../support/weftd.js';
+import { bookinfoToken } from '../support/bookinfo.js';
 
 const DENIED = { status: 403, body: 'RBAC: access denied' };
 const BOOKINFO = ['productpage', 'details', 'reviews', 'ratings'];
@@ -17,12 +18,6 @@ async function get(url: string, init: RequestInit = {}): Promise<{ status: numbe
   return { status: res.status, body: await res.text() };
 }
 
-async function token(adminUrl: string, serviceAccount: string): Promise<string> {
-  const res = await fetch(`${adminUrl}/v1/tokens`, { method: 'POST', body: JSON.stringify({ namespace: 'default', serviceAccount, ttl: '1h' }) });
-  if (!res.ok) throw new Error(`POST /v1/tokens: ${res.status} ${await res.text()}`);
-  return ((await res.json()) as { token: string }).token;
-}
-
 describe('Bookinfo HTTP authorization task with mTLS (every workload has a token)', function () {
   this.timeout(60_000);
   let weftd: WeftdHandle;
@@ -32,14 +27,14 @@ describe('Bookinfo HTTP authorization task with mTLS (every workload has a token
   before(async () => {
     weftd = await startWeftd();
     const controlPlane = weftd.grpcAddress;
-    const tok = (svc: string) => token(weftd.adminUrl, `bookinfo-${svc}`);
+    const tok = (svc: string) => bookinfoToken(weftd, svc);
     workloads = await Promise.all([
       startRatings({ controlPlane, token: await tok('ratings') }),
       startDetails({ controlPlane, token: await tok('details') }),
       ...(['v1', 'v2', 'v3'] as const).map(async (version) => startReviews({ controlPlane, version, token: await tok('reviews'), env: { HOSTNAME: `reviews-${version}-mtls`, CLUSTER_NAME: undefined } })),
       startProductPage({ controlPlane, token: await tok('productpage') }),
     ]);
-    await waitForInstances(weftd.adminUrl, Object.fromEntries(workloads.map((w) => [w.workloadName, 1])), { timeoutMs: 15_000 });
+    await waitForInstances(weftd, Object.fromEntries(workloads.map((w) => [w.workloadName, 1])), { timeoutMs: 15_000 });
     url = Object.fromEntries(workloads.map((w) => [w.workloadName, w.url]));
   });
 
@@ -49,9 +44,9 @@ describe('Bookinfo HTTP authorization task with mTLS (every workload has a token
   });
 
   async function apply(...files: string[]): Promise<void> {
-    for (const file of files) await weftctlApply(weftd.adminUrl, [file]);
-    const { items } = (await (await fetch(`${weftd.adminUrl}/v1/resources/authorizationpolicies`)).json()) as { items: { metadata: { resourceVersion: string } }[] };
-    await waitForConfig(weftd.adminUrl, Math.max(...items.map((i) => Number(i.metadata.resourceVersion))), BOOKINFO, { timeoutMs: 10_000 });
+    for (const file of files) await weftctlApply(weftd, [file]);
+    const { items } = (await (await adminFetch(`${weftd.adminUrl}/v1/resources/authorizationpolicies`)).json()) as { items: { metadata: { resourceVersion: string } }[] };
+    await waitForConfig(weftd, Math.max(...items.map((i) => Number(i.metadata.resourceVersion))), BOOKINFO, { timeoutMs: 10_000 });
   }
 
   /** Pages until one from reviews v2 or v3 (which call ratings), bounded. */

@@ -1,7 +1,8 @@
-// Every Bookinfo workload in this process, each on its own mesh session (real sockets), registered
-// with the given weftd before it returns. reviews pods are named `reviews-<version>-<tag>`.
-import { startDetails, startProductPage, startRatings, startReviews, waitForInstances, type RunningWorkload } from '@weft/bookinfo';
-import type { WeftdHandle } from './weftd.js';
+// Every Bookinfo workload in this process, each on its own mesh session (real sockets) with its own
+// identity (a join token for bookinfo-<service>, as Istio's Bookinfo gives each service its account),
+// registered with the given weftd before it returns. reviews pods are named `reviews-<version>-<tag>`.
+import { BOOKINFO_NAMESPACE, startDetails, startProductPage, startRatings, startReviews, waitForInstances, type RunningWorkload } from '@weft/bookinfo';
+import { createToken, type WeftdHandle } from './weftd.js';
 
 export interface InProcessBookinfo {
   workloads: RunningWorkload[];
@@ -10,17 +11,28 @@ export interface InProcessBookinfo {
   close(): Promise<void>;
 }
 
+/** A join token for Bookinfo's service account of `service` (bookinfo-<service> in namespace default). */
+export function bookinfoToken(weftd: WeftdHandle, service: string): Promise<string> {
+  return createToken(weftd.adminUrl, BOOKINFO_NAMESPACE, `bookinfo-${service}`);
+}
+
 export async function startBookinfo(weftd: WeftdHandle, tag: string): Promise<InProcessBookinfo> {
   const controlPlane = weftd.grpcAddress;
-  const workloads = await Promise.all([
-    startRatings({ controlPlane }),
-    startDetails({ controlPlane }),
-    ...(['v1', 'v2', 'v3'] as const).map((version) => startReviews({ controlPlane, version, env: { HOSTNAME: `reviews-${version}-${tag}`, CLUSTER_NAME: undefined } })),
-    startProductPage({ controlPlane }),
+  const token = (service: string) => bookinfoToken(weftd, service);
+  const started = await Promise.allSettled([
+    startRatings({ controlPlane, token: await token('ratings') }),
+    startDetails({ controlPlane, token: await token('details') }),
+    ...(['v1', 'v2', 'v3'] as const).map(async (version) =>
+      startReviews({ controlPlane, version, token: await token('reviews'), env: { HOSTNAME: `reviews-${version}-${tag}`, CLUSTER_NAME: undefined } }),
+    ),
+    startProductPage({ controlPlane, token: await token('productpage') }),
   ]);
+  const workloads = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
   const close = () => Promise.all(workloads.map((w) => w.close())).then(() => undefined);
   try {
-    await waitForInstances(weftd.adminUrl, Object.fromEntries(workloads.map((w) => [w.workloadName, 1])), { timeoutMs: 15_000 });
+    const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+    if (failed) throw failed.reason;
+    await waitForInstances(weftd, Object.fromEntries(workloads.map((w) => [w.workloadName, 1])), { timeoutMs: 15_000 });
   } catch (e) {
     await close();
     throw e;
