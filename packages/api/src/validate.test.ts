@@ -80,6 +80,16 @@ describe('checkReferences', () => {
     expect(issues).to.have.length(1);
     expect(issues[0]!.path).to.equal('spec.http[0].route[0].destination.subset');
   });
+  it("says it in istioctl analyze's words, with IST0101 and what a request routed there gets", () => {
+    expect(checkReferences([route])[0]).to.deep.include({ kind: 'VirtualService', namespace: 'default', name: route.metadata.name, code: 'IST0101' });
+    expect(checkReferences([route])[0]!.message).to.equal(
+      'Referenced host+subset in destinationrule not found: "reviews+v2"; requests routed there fail with 503 (Envoy flag NC) until a DestinationRule for reviews.default.svc.cluster.local defines subset "v2"',
+    );
+  });
+  it('reports a subset that the DestinationRule of another host defines, not of the one routed to', () => {
+    const other = validateResource(dr({ host: 'ratings', subsets: [{ name: 'v2', labels: { version: 'v2' } }] }));
+    expect(checkReferences([route, other])).to.have.length(1);
+  });
   it('resolves short and long host names to one service', () => {
     const rule = validateResource({ ...(dr({ host: 'reviews.default.svc.cluster.local', subsets: [{ name: 'v2', labels: { version: 'v2' } }] }) as object) }) as Resource;
     expect(checkReferences([route, rule])).to.deep.equal([]);

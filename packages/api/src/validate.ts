@@ -2,6 +2,7 @@
 // has but Weft does not support yet is named as such), then meaning (weights, regexes, subsets).
 // Errors carry the field path, e.g. `spec.http[0].match[0].uri.regex`. The generic checker is
 // schema.ts; each kind's schema and checks of meaning are in its own file under kinds/.
+// References across resources (checkReferences) are not errors: Istio accepts its files in any order.
 import { quote, ValidationError, type Issue } from './errors.js';
 import { isDnsSubdomain, toFqdn } from './hosts.js';
 import { kindDefinition, REFUSED_KINDS } from './kinds/index.js';
@@ -77,16 +78,26 @@ export function validateResource(doc: unknown, source?: string): Resource {
   throw new ValidationError(issues, source);
 }
 
+/**
+ * Istio's analyzer code for a reference to something that does not exist (ReferencedResourceNotFound).
+ * Weft reports these as warnings, as `istioctl analyze` does, never as a reason to refuse a write.
+ */
+export const REFERENCED_RESOURCE_NOT_FOUND = 'IST0101';
+
 /** A reference problem found across resources, with the resource it belongs to. */
 export interface ReferenceIssue extends Issue {
   kind: ResourceKind;
   namespace: string;
   name: string;
+  code: typeof REFERENCED_RESOURCE_NOT_FOUND;
 }
 
 /**
  * Cross-resource checks over the whole config as it would be after a write: every subset a
- * VirtualService routes to must be defined by a DestinationRule for that host.
+ * VirtualService routes to should be defined by a DestinationRule for that host. Istio accepts such a
+ * config (resources arrive in any order) and reports it with `istioctl analyze` as IST0101; a request
+ * routed to the missing subset gets Envoy's 503 with flag NC (no such cluster) until the rule arrives.
+ * The message starts with istioctl's own words, so that users who know them recognise it.
  */
 export function checkReferences(resources: Iterable<Resource>): ReferenceIssue[] {
   const subsets = new Map<string, Set<string>>();
@@ -112,7 +123,10 @@ export function checkReferences(resources: Iterable<Resource>): ReferenceIssue[]
             namespace: r.metadata.namespace,
             name: r.metadata.name,
             path: `spec.http[${i}].route[${j}].destination.subset`,
-            message: `unknown subset ${JSON.stringify(subset)} of host ${host}: no DestinationRule for that host defines it`,
+            code: REFERENCED_RESOURCE_NOT_FOUND,
+            message:
+              `Referenced host+subset in destinationrule not found: ${JSON.stringify(`${d.destination.host}+${subset}`)}; ` +
+              `requests routed there fail with 503 (Envoy flag NC) until a DestinationRule for ${host} defines subset ${JSON.stringify(subset)}`,
           });
         }
       });

@@ -8,6 +8,7 @@ const WEFT_ERROR_BRAND = Symbol.for('weft.WeftError');
 export type WeftErrorCode =
   | 'NO_HEALTHY_UPSTREAM'
   | 'NO_ROUTE'
+  | 'CLUSTER_NOT_FOUND'
   | 'UPSTREAM_CONNECT_FAILURE'
   | 'UPSTREAM_RESET'
   | 'EXTERNAL_HOST_BLOCKED'
@@ -35,6 +36,10 @@ const CODE_INFO: Readonly<Record<WeftErrorCode, CodeInfo>> = {
   NO_HEALTHY_UPSTREAM: { status: 503, flag: 'UH', envoyBody: 'no healthy upstream' },
   // Envoy's route_not_found: 404 with an empty body.
   NO_ROUTE: { status: 404, flag: 'NR', envoyBody: '' },
+  // A route to a subset no DestinationRule defines: Istio's sidecar has no such cluster, and Envoy's
+  // router answers cluster_not_found, 503 (Istio sets cluster_not_found_response_code) with an empty
+  // body and flag NC (Envoy before 1.18 logged NR for it).
+  CLUSTER_NOT_FOUND: { status: 503, flag: 'NC', envoyBody: '' },
   UPSTREAM_CONNECT_FAILURE: { status: 503, flag: 'UF', envoyBody: CONNECT_FAILURE_BODY },
   UPSTREAM_RESET: { status: 503, flag: 'UR', envoyBody: RESET_BODY },
   // Istio's REGISTRY_ONLY: the `block_all` route's direct response, 502 with no body and no flag
@@ -90,6 +95,17 @@ export function envoyLocalReply(e: WeftError): EnvoyLocalReply | undefined {
 
 export function noHealthyUpstream(host: string, subset?: string): WeftError {
   return new WeftError('NO_HEALTHY_UPSTREAM', `no healthy upstream for ${host}${subset ? ` subset ${subset}` : ''}`);
+}
+
+/**
+ * A route to a subset that no DestinationRule of its host defines (yet): Envoy's cluster_not_found.
+ * Says which route, and what makes it work, in one line.
+ */
+export function clusterNotFound(host: string, subset: string, routeName: string): WeftError {
+  return new WeftError(
+    'CLUSTER_NOT_FOUND',
+    `no cluster for ${host} subset ${subset} (route ${routeName}): no DestinationRule for ${host} defines subset ${JSON.stringify(subset)}; apply one that does`,
+  );
 }
 
 export function invalidArgument(message: string): WeftError {

@@ -1,8 +1,8 @@
-// Config writes and reads over the store: validation, reference checks against the state as it
-// would be after the write, "unchanged" detection, all-or-nothing batches, and the size limits that
-// keep the stored config deliverable: every new workload's first ConfigUpdate is the whole of it.
+// Config writes and reads over the store: validation, "unchanged" detection, all-or-nothing batches,
+// the size limits that keep the stored config deliverable (every new workload's first ConfigUpdate is
+// the whole of it), and warnings for references the state after the write leaves unresolved: those
+// never refuse a write, since Istio's files must apply in any order (reference-warnings.ts).
 import {
-  checkReferences,
   CONFIG_RESOURCE_OVERHEAD_BYTES,
   isValidationError,
   lookupKind,
@@ -16,6 +16,7 @@ import {
 import type { FileStore } from '../store/file-store.js';
 import type { StoredResource, StoreView } from '../store/stored-resource.js';
 import { ConfigWriteError, type BatchIssue } from './config-errors.js';
+import { referenceWarnings, type ConfigWarning } from './reference-warnings.js';
 import { stableStringify } from './stable-json.js';
 
 /** One document of an apply or delete batch, as sent by weftctl or parsed from a manifest. */
@@ -39,6 +40,8 @@ export interface ApplyResultItem {
 export interface ApplyResult {
   revision: number;
   results: ApplyResultItem[];
+  /** References left unresolved (IST0101): stored all the same, as Istio does. Empty when none. */
+  warnings: ConfigWarning[];
 }
 
 export interface DeleteTarget {
@@ -52,6 +55,8 @@ export interface DeleteResult {
   deleted: DeleteTarget[];
   /** The targets that did not exist (always empty unless `missing: 'ignore'`). */
   missing: DeleteTarget[];
+  /** References the delete leaves unresolved (a DestinationRule some VirtualService routes to); deleted all the same. */
+  warnings: ConfigWarning[];
 }
 
 /**
@@ -87,14 +92,14 @@ export class ConfigService {
 
   /**
    * Validates and durably writes a batch. `namespace` fills metadata.namespace of documents without
-   * one. Throws ConfigWriteError (nothing written) when any document is invalid or when the batch
-   * introduces a reference problem.
+   * one. Throws ConfigWriteError (nothing written) when any document is invalid or over a limit; a
+   * reference that does not resolve is stored and reported in `warnings` (a dry run reports the same).
    */
   async apply(docs: BatchDocument[], opts: { namespace?: string; dryRun?: boolean } = {}): Promise<ApplyResult> {
     rejectLargeBatch(docs.length, 'apply');
     const resources = this.validateAll(docs, opts.namespace);
-    // A reference problem of a document in this batch is reported with that document's source (file#n).
-    const sources = new Map(resources.map(({ source, resource: r }) => [resourceKey(r.kind, r.metadata.namespace, r.metadata.name), `${source} (${r.kind} ${r.metadata.name})`]));
+    // A warning about a document in this batch names that document's source (file#n).
+    const sources = new Map(resources.map(({ source, resource: r }) => [resourceKey(r.kind, r.metadata.namespace, r.metadata.name), source]));
     const committed = await this.store.commit((view) => {
       const now = Date.now();
       const puts: StoredResource[] = [];
@@ -119,11 +124,11 @@ export class ConfigService {
         puts.push(stored);
         results.push({ ...base, action: existing ? 'configured' : 'created', resourceVersion: opts.dryRun ? '' : String(view.nextRevision) });
       }
-      this.rejectNewReferenceProblems(view, puts, [], 'apply', sources);
       rejectOversizedConfig(view, puts);
-      return { mutation: { puts: opts.dryRun ? [] : puts, deletes: [] }, value: results };
+      const warnings = this.warningsOf(view, puts, [], new Set(sources.keys()), sources);
+      return { mutation: { puts: opts.dryRun ? [] : puts, deletes: [] }, value: { results, warnings } };
     });
-    return { revision: committed.revision, results: committed.value };
+    return { revision: committed.revision, ...committed.value };
   }
 
   /**
@@ -140,13 +145,13 @@ export class ConfigService {
         throw new ConfigWriteError('NOT_FOUND', `not found: ${missingKeys.map(describeKey).join(', ')}; nothing was deleted`);
       }
       const existing = keys.filter((k) => view.get(k));
-      this.rejectNewReferenceProblems(view, [], existing, 'delete');
+      const warnings = this.warningsOf(view, [], existing, new Set());
       const deleted = existing.map((k) => {
         const r = view.get(k)!;
         return { kind: r.kind, namespace: r.namespace, name: r.name };
       });
       const missing = missingKeys.map((k) => targets.find((t) => resourceKey(t.kind, t.namespace, t.name) === k)!);
-      return { mutation: { puts: [], deletes: opts.dryRun ? [] : existing }, value: { deleted, missing } };
+      return { mutation: { puts: [], deletes: opts.dryRun ? [] : existing }, value: { deleted, missing, warnings } };
     });
     return { revision: committed.revision, ...committed.value };
   }
@@ -194,31 +199,18 @@ export class ConfigService {
     return out;
   }
 
-  /** Reference problems that exist after the write but not before it reject the batch. */
-  private rejectNewReferenceProblems(
+  /** Unresolved references of the state after the write that it should warn about (reference-warnings.ts). */
+  private warningsOf(
     view: StoreView,
     puts: StoredResource[],
     deletes: string[],
-    verb: 'apply' | 'delete',
-    sources: ReadonlyMap<string, string> = new Map(),
-  ): void {
+    named: ReadonlySet<string>,
+    sources?: ReadonlyMap<string, string>,
+  ): ConfigWarning[] {
     const before = [...view.values()];
     const replaced = new Set([...deletes, ...puts.map((p) => resourceKey(p.kind, p.namespace, p.name))]);
     const after = [...before.filter((r) => !replaced.has(resourceKey(r.kind, r.namespace, r.name))), ...puts];
-    const describeIssue = (i: { kind: string; namespace: string; name: string; path: string; message: string }) =>
-      `${i.kind}/${i.namespace}/${i.name} ${i.path}: ${i.message}`;
-    const existing = new Set(checkReferences(this.typedAll(before)).map(describeIssue));
-    const introduced = checkReferences(this.typedAll(after)).filter((i) => !existing.has(describeIssue(i)));
-    if (introduced.length === 0) return;
-    throw new ConfigWriteError(
-      'INVALID',
-      verb === 'apply' ? 'the batch leaves references unresolved; nothing was applied' : 'the delete would leave references unresolved; nothing was deleted',
-      introduced.map((i) => ({
-        source: sources.get(resourceKey(i.kind, i.namespace, i.name)) ?? `${i.kind}/${i.namespace}/${i.name}`,
-        path: i.path,
-        message: i.message,
-      })),
-    );
+    return referenceWarnings({ before: this.typedAll(before), after: this.typedAll(after), named, ...(sources ? { sources } : {}) });
   }
 
   private typedAll(stored: StoredResource[]): Resource[] {

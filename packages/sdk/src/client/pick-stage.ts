@@ -1,15 +1,18 @@
 // Pick stage: resolves the RouteDecision to its cluster and asks the cluster's Picker for an
 // endpoint. It counts the request as outstanding on that endpoint (LEAST_REQUEST reads the count)
 // until the response body closes (ended, failed or destroyed) or the request fails.
+// A route to a subset that no DestinationRule defines has no cluster at all: CLUSTER_NOT_FOUND (Envoy's
+// 503 NC), at once, without waiting for endpoints; a defined subset with no endpoint is
+// NO_HEALTHY_UPSTREAM (503 UH), as Envoy tells the two apart.
 // A host the client has no view of yet (first request to it) is subscribed, and the request waits,
 // bounded, for weftd's answer; concurrent first requests share that wait (see Mesh.awaitHost).
 // A request outside the mesh (req.external) gets the endpoint of its origin as written: Istio's
 // PassthroughCluster, no balancing.
 import type { Readable } from 'node:stream';
 import { passthroughEndpoint, type Endpoint } from '../balancer/endpoint.js';
-import { noHealthyUpstream } from '../errors.js';
+import { clusterNotFound, noHealthyUpstream } from '../errors.js';
 import { unlessAborted } from './abortable.js';
-import type { ClusterDirectory, HostView } from './clusters.js';
+import type { Cluster, ClusterDirectory, HostView } from './clusters.js';
 import type { Handler, Layer, OutboundRequest, OutboundResponse } from './pipeline.js';
 
 export interface PickStageDeps {
@@ -66,10 +69,16 @@ export function pickStage(deps: PickStageDeps): Layer {
       return res;
     };
 
-    const pickFrom = (req: OutboundRequest, view: HostView): Endpoint => {
+    const clusterOf = (req: OutboundRequest, view: HostView): Cluster => {
       const d = req.route!;
       const cluster = deps.clusters.cluster(view, d.subset, d.port ?? req.target.servicePort ?? 0);
-      const ep = cluster.picker.pick();
+      if (!cluster.subsetDefined) throw clusterNotFound(d.host, d.subset!, d.routeName);
+      return cluster;
+    };
+
+    const pickFrom = (req: OutboundRequest, view: HostView): Endpoint => {
+      const d = req.route!;
+      const ep = clusterOf(req, view).picker.pick();
       if (ep === undefined) throw noHealthyUpstream(d.host, d.subset);
       return ep;
     };
@@ -82,9 +91,13 @@ export function pickStage(deps: PickStageDeps): Layer {
     return (req) => {
       if (req.external) return send(req, externalEndpoint(req));
       const view = deps.clusters.view(req.route!.host);
-      if (!view.known) return afterDiscovery(req, view);
       let ep: Endpoint;
       try {
+        if (!view.known) {
+          // Whether the subset is defined is in the config, not in the endpoints: no reason to wait.
+          if (req.route!.subset !== undefined) clusterOf(req, view);
+          return afterDiscovery(req, view);
+        }
         ep = pickFrom(req, view);
       } catch (e) {
         return Promise.reject(e);

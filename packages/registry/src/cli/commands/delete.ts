@@ -4,6 +4,7 @@ import { DEFAULT_NAMESPACE, FILE_FLAG, KIND_NAMES, NAMESPACE_FLAG, namespaceFlag
 import { UsageError } from '../flags.js';
 import { noResourcesError, readDocumentsLoosely, readManifestSources } from '../manifest-files.js';
 import { parseResourceArgs } from '../resource-args.js';
+import { warningLine, warningsOf, type ApiWarning } from '../warning-lines.js';
 
 interface DeleteTarget {
   kind: string;
@@ -16,6 +17,8 @@ interface DeleteResponse {
   deleted: DeleteTarget[];
   /** Listed resources that did not exist (with ?missing=ignore). */
   missing?: DeleteTarget[];
+  /** References the delete leaves unresolved (IST0101): deleted all the same, as Istio does. */
+  warnings?: ApiWarning[];
 }
 
 export const deleteCommand: Command = {
@@ -26,7 +29,8 @@ export const deleteCommand: Command = {
 
 Types: ${KIND_NAMES}.
 What exists is deleted in one atomic write; each resource that does not exist is reported on stderr,
-and the exit code is then 1 unless --ignore-not-found.`,
+and the exit code is then 1 unless --ignore-not-found. Deleting a DestinationRule that a VirtualService
+still routes to is done, with a Warning: line on stderr (as istioctl analyze's IST0101).`,
   flags: [
     FILE_FLAG,
     NAMESPACE_FLAG,
@@ -59,6 +63,7 @@ and the exit code is then 1 unless --ignore-not-found.`,
       );
       res = await ctx.client.request<DeleteResponse>('POST', `v1/delete?${query}`, { resources });
     }
+    for (const w of warningsOf(res)) ctx.err(warningLine(w));
     for (const d of res.deleted) {
       const kind = lookupKind(d.kind);
       ctx.out(`${kind ? resourceRef(kind, d.name) : `${d.kind}/${d.name}`} deleted${dryRun ? ' (dry run)' : ''}`);
