@@ -44,7 +44,7 @@ export function explainRequestFailure(baseUrl: string, e: unknown, credentialSou
     }
     return (
       `cannot trust ${baseUrl}: its certificate is not signed by a root of the admin credential (${credentialSource}) (${code}). ` +
-      "The credential is another weftd's, or weftd's CA was replaced: take that weftd's <data-dir>/admin.cred again"
+      "The credential is another weftd's, or was taken before a root rotation or a change of weftd's CA: take that weftd's <data-dir>/admin.cred again"
     );
   }
   // A TLS client reading a plain-text answer (an HTTP server's "HTTP/1.1 400") as a TLS record.
