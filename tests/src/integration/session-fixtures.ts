@@ -138,8 +138,9 @@ export class RawSession {
   readonly received: SessionResponseMsg[] = [];
   error: grpc.ServiceError | undefined;
   ended = false;
-  private readonly client: grpc.Client;
-  private readonly ownsClient: boolean;
+  /** The channel, shared with the streams reopen() made; closed with the last of them. */
+  private readonly channel: { client: grpc.Client; streams: number };
+  private closed = false;
   private readonly call: Duplex<object, SessionResponseMsg>;
   private readonly identity: Identity;
 
@@ -150,24 +151,23 @@ export class RawSession {
     const sameChannelAs = opts.sameChannelAs;
     this.identity = opts.identity ?? sameChannelAs?.identity ?? DEFAULT_IDENTITY;
     if (sameChannelAs) {
-      this.client = sameChannelAs.client;
-      this.ownsClient = false;
+      this.channel = sameChannelAs.channel;
     } else {
       const channelOptions: grpc.ChannelOptions = { 'grpc.ssl_target_name_override': SESSION_SERVER_NAME };
       if (opts.ownConnection) channelOptions['grpc.use_local_subchannel_pool'] = 1;
       if (opts.receiveLimit !== undefined) channelOptions['grpc.max_receive_message_length'] = opts.receiveLimit;
       const client = opts.clientCertificate ?? (opts.identity ? meshCertificate(address, opts.identity) : undefined);
       const credentials = opts.plaintext ? grpc.credentials.createInsecure() : sessionCredentials(address, client);
-      this.client = new ControlPlaneClient(address, credentials, channelOptions);
-      this.ownsClient = true;
+      this.channel = { client: new ControlPlaneClient(address, credentials, channelOptions), streams: 0 };
     }
-    this.call = (this.client as unknown as { Session(): Duplex<object, SessionResponseMsg> }).Session();
+    this.channel.streams++;
+    this.call = (this.channel.client as unknown as { Session(): Duplex<object, SessionResponseMsg> }).Session();
     this.call.on('data', (m: SessionResponseMsg) => this.received.push(m));
     this.call.on('error', (e: grpc.ServiceError) => (this.error = e));
     this.call.on('end', () => (this.ended = true));
   }
 
-  /** Another Session stream on this one's channel (the same TCP connection, once it is up). */
+  /** Another Session stream on this one's channel (the same TCP connection while it lasts); it outlives this one's close(). */
   reopen(): RawSession {
     return new RawSession(this.address, { sameChannelAs: this });
   }
@@ -219,10 +219,12 @@ export class RawSession {
     return this.error;
   }
 
-  /** Ends the stream, and the channel when it is this session's own. */
+  /** Ends the stream, and the channel when no other stream uses it. */
   close(): void {
+    if (this.closed) return;
+    this.closed = true;
     this.call.cancel();
-    if (this.ownsClient) this.client.close();
+    if (--this.channel.streams === 0) this.channel.client.close();
   }
 }
 
