@@ -3,10 +3,19 @@
 import { quote, type Issue } from '../errors.js';
 import { dnsLabel, host, labelMap, type Schema, type StringRule } from '../schema.js';
 import type { KindDefinition, ResourceOf } from './kind.js';
+import {
+  checkTrafficPolicyParts,
+  connectionPoolSchema,
+  loadBalancerSchema,
+  outlierDetectionSchema,
+  portLevelSettingsSchema,
+  type ConnectionPoolSettings,
+  type LoadBalancerSettings,
+  type OutlierDetection,
+  type PortTrafficPolicy,
+} from './destination-rule-traffic.js';
 
-export type SimpleLB = 'UNSPECIFIED' | 'LEAST_CONN' | 'RANDOM' | 'ROUND_ROBIN' | 'LEAST_REQUEST';
-
-export interface LoadBalancerSettings { simple?: SimpleLB }
+export type { SimpleLB, LoadBalancerSettings } from './destination-rule-traffic.js';
 
 /**
  * ISTIO_MUTUAL: the mesh's mTLS (what an absent setting means: auto-mTLS, used when the endpoint accepts
@@ -37,7 +46,14 @@ export interface ClientTlsSettings {
   insecureSkipVerify?: boolean;
 }
 
-export interface TrafficPolicy { loadBalancer?: LoadBalancerSettings; tls?: ClientTlsSettings }
+export interface TrafficPolicy {
+  loadBalancer?: LoadBalancerSettings;
+  connectionPool?: ConnectionPoolSettings;
+  outlierDetection?: OutlierDetection;
+  /** Per destination port: what an entry sets replaces the policy's own for that port (see destination-rule-traffic.ts). */
+  portLevelSettings?: PortTrafficPolicy<ClientTlsSettings>[];
+  tls?: ClientTlsSettings;
+}
 
 export interface Subset {
   name: string;
@@ -52,18 +68,6 @@ export interface DestinationRuleSpec {
 }
 
 export type DestinationRule = ResourceOf<'DestinationRule', DestinationRuleSpec>;
-
-const loadBalancer: Schema = {
-  t: 'object',
-  fields: {
-    simple: {
-      t: 'enum',
-      values: ['UNSPECIFIED', 'LEAST_CONN', 'RANDOM', 'ROUND_ROBIN', 'LEAST_REQUEST'],
-      unsupported: ['PASSTHROUGH'],
-    },
-  },
-  unsupported: ['consistentHash', 'localityLbSetting', 'warmup', 'warmupDurationSecs'],
-};
 
 /** Files are read by every calling workload on its own machine: a relative path would depend on its working directory. */
 const absolutePath: StringRule = (s) =>
@@ -100,8 +104,8 @@ const tls: Schema = {
 
 const trafficPolicy: Schema = {
   t: 'object',
-  fields: { loadBalancer, tls },
-  unsupported: ['connectionPool', 'outlierDetection', 'portLevelSettings', 'tunnel', 'proxyProtocol', 'retryBudget'],
+  fields: { loadBalancer: loadBalancerSchema, connectionPool: connectionPoolSchema, outlierDetection: outlierDetectionSchema, portLevelSettings: portLevelSettingsSchema(tls), tls },
+  unsupported: ['tunnel', 'proxyProtocol', 'retryBudget'],
 };
 
 /** Fields that only mean something for TLS Weft originates with the user's settings (SIMPLE, MUTUAL). */
@@ -143,13 +147,21 @@ function checkTls(settings: ClientTlsSettings | undefined, path: string, issues:
   }
 }
 
+/** connectionPool, outlierDetection, loadBalancer and portLevelSettings (with each port's tls). */
+function checkPolicyParts(policy: TrafficPolicy | undefined, path: string, issues: Issue[]): void {
+  checkTrafficPolicyParts(policy, path, issues);
+  policy?.portLevelSettings?.forEach((p, i) => checkTls(p.tls, `${path}.portLevelSettings[${i}].tls`, issues));
+}
+
 function checkDestinationRule(dr: DestinationRule, issues: Issue[]): void {
   const seen = new Set<string>();
   checkTls(dr.spec.trafficPolicy?.tls, 'spec.trafficPolicy.tls', issues);
+  checkPolicyParts(dr.spec.trafficPolicy, 'spec.trafficPolicy', issues);
   dr.spec.subsets?.forEach((s, i) => {
     if (seen.has(s.name)) issues.push({ path: `spec.subsets[${i}].name`, message: `duplicate subset ${quote(s.name)}` });
     seen.add(s.name);
     checkTls(s.trafficPolicy?.tls, `spec.subsets[${i}].trafficPolicy.tls`, issues);
+    checkPolicyParts(s.trafficPolicy, `spec.subsets[${i}].trafficPolicy`, issues);
   });
 }
 
