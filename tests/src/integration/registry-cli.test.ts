@@ -1,4 +1,5 @@
 // weftctl against a real weftd: validation errors name file, document and field and store nothing;
+// references that do not resolve are stored with a warning, as Istio does;
 // apply/get/delete round trip in every output format and with short kind names.
 import { expect } from 'chai';
 import { execFile } from 'node:child_process';
@@ -85,14 +86,16 @@ describe('registry: weftctl against weftd', () => {
     expect(JSON.parse(get.stdout).items).to.deep.equal([]);
   });
 
-  it('rejects a subset no DestinationRule defines (server-side reference check), storing nothing', async () => {
+  it('stores a route to a subset no DestinationRule defines, as Istio does, with an IST0101 warning naming file, document and field', async () => {
     const file = join(dir, 'vs-only.yaml');
     writeFileSync(file, VIRTUAL_SERVICE);
     const before = await revision();
     const res = await weftctl(server, ['apply', '-f', file, '-n', 'refcheck']);
-    expect(res.code).to.equal(1);
-    expect(res.stderr).to.contain(`${file}#1 (VirtualService reviews) spec.http[0].route[0].destination.subset`).and.contain('unknown subset "v1"');
-    expect(await revision()).to.equal(before);
+    expect(res.code, res.stderr).to.equal(0);
+    expect(res.stdout).to.equal('virtualservice.networking.istio.io/reviews created\n');
+    expect(res.stderr).to.contain(`Warning: [IST0101] ${file}#1 (VirtualService refcheck/reviews) spec.http[0].route[0].destination.subset`).and.contain('"reviews+v1"');
+    expect(await revision()).to.equal(before + 1);
+    expect((await weftctl(server, ['delete', '-f', file, '-n', 'refcheck'])).code).to.equal(0);
   });
 
   it('applies, gets in every format, and deletes with short and long kind names', async () => {
@@ -144,9 +147,12 @@ describe('registry: weftctl against weftd', () => {
     expect(missing.code).to.equal(1);
     expect(missing.stderr).to.contain('not found');
 
-    const refused = await weftctl(server, ['delete', 'dr', 'reviews', '-n', 'bookinfo']);
-    expect(refused.code).to.equal(1);
-    expect(refused.stderr).to.contain('VirtualService/bookinfo/reviews');
+    // Deleting the DestinationRule a VirtualService routes to is done, with the warning of what it leaves.
+    const warned = await weftctl(server, ['delete', 'dr', 'reviews', '-n', 'bookinfo']);
+    expect(warned.code, warned.stderr).to.equal(0);
+    expect(warned.stdout).to.equal('destinationrule.networking.istio.io/reviews deleted\n');
+    expect(warned.stderr).to.contain('Warning: [IST0101] (VirtualService bookinfo/reviews) spec.http[0].route[0].destination.subset');
+    expect((await weftctl(server, ['apply', '-f', join(manifests, '1-dr.yaml'), '-n', 'bookinfo'])).stdout).to.equal('destinationrule.networking.istio.io/reviews created\n');
 
     const deleted = await weftctl(server, ['delete', '-f', manifests, '-n', 'bookinfo']);
     expect(deleted.stdout.trim().split('\n')).to.deep.equal([
