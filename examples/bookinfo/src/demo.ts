@@ -30,8 +30,10 @@ const INDENT = '               ';
 /** A workload's ready line: its URL and the SPIFFE ID of its certificate. */
 const WORKLOAD_READY = /(listening on (http:\/\/\S+) as (spiffe:\/\/\S+))/;
 const WEFTD_READY = /(admin API listening on https:\/\/\S+)/;
-/** The first workloads get tokens valid this long; a restarted one gets a fresh token. */
+/** The first workloads get tokens valid this long (replicas share one); a restarted one gets a fresh token. */
 const TOKEN_TTL = '24h';
+/** A restarted workload enrols within seconds of its token being made. */
+const RESTART_TOKEN_TTL = '1h';
 const ROUTING_SERVICES = ['productpage', 'reviews'];
 
 /** The workloads, one process per entry; ratings runs twice to show balancing over instances. */
@@ -163,7 +165,7 @@ async function main(): Promise<number> {
           ready: WORKLOAD_READY,
           ...(restartArgs ? { restartArgs } : {}),
           meanwhile: WHILE_DOWN[workloadName] ?? '',
-          freshEnv: async () => ({ WEFT_TOKEN: await createJoinToken(admin, BOOKINFO_NAMESPACE, serviceAccount, TOKEN_TTL) }),
+          freshEnv: async () => ({ WEFT_TOKEN: await createJoinToken(admin, BOOKINFO_NAMESPACE, serviceAccount, RESTART_TOKEN_TTL) }),
         });
       }
     }
