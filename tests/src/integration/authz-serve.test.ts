@@ -4,7 +4,7 @@ import { expect } from 'chai';
 import { execFile } from 'node:child_process';
 import type { AddressInfo } from 'node:net';
 import { promisify } from 'node:util';
-import { startWeftd, WEFTCTL_BIN, type WeftdHandle } from '../support/weftd.js';
+import { adminFetch, startWeftd, WEFTCTL_BIN, weftctlTarget, type WeftdHandle } from '../support/weftd.js';
 import { applyYaml, NS, startWorkload, waitFor, type Workload } from './sdk-fixtures.js';
 
 const run = promisify(execFile);
@@ -47,7 +47,7 @@ describe('AuthorizationPolicy through weftd to mesh.serve', function () {
     await waitAll(revision);
   }
   async function remove(namespace: string, name: string): Promise<void> {
-    const res = await fetch(`${weftd.adminUrl}/v1/resources/ap/${namespace}/${name}`, { method: 'DELETE' });
+    const res = await adminFetch(`${weftd.adminUrl}/v1/resources/ap/${namespace}/${name}`, { method: 'DELETE' });
     expect(res.status).to.equal(200);
     await waitAll(((await res.json()) as { revision: number }).revision);
   }
@@ -86,30 +86,30 @@ describe('AuthorizationPolicy through weftd to mesh.serve', function () {
       policy('ext', NS, '  action: CUSTOM\n  provider:\n    name: ext-authz\n  rules:\n  - {}\n'),
       policy('jwt', NS, '  rules:\n  - from:\n    - source:\n        requestPrincipals: ["*"]\n'),
     ].join('---\n');
-    const res = await fetch(`${weftd.adminUrl}/v1/apply`, { method: 'POST', headers: { 'content-type': 'application/yaml' }, body: bad });
+    const res = await adminFetch(`${weftd.adminUrl}/v1/apply`, { method: 'POST', headers: { 'content-type': 'application/yaml' }, body: bad });
     const text = await res.text();
     expect(res.status).to.equal(400);
     expect(text).to.contain('spec.action').and.contain('CUSTOM is not supported by Weft yet');
     expect(text).to.contain('spec.rules[0].from[0].source.requestPrincipals');
     // PeerAuthentication is enforced now (mtls-peer-authentication.test.ts); RequestAuthentication is still refused.
     const ra = 'apiVersion: security.istio.io/v1\nkind: RequestAuthentication\nmetadata:\n  name: default\nspec: {}\n';
-    const refused = await fetch(`${weftd.adminUrl}/v1/apply`, { method: 'POST', headers: { 'content-type': 'application/yaml' }, body: ra });
+    const refused = await adminFetch(`${weftd.adminUrl}/v1/apply`, { method: 'POST', headers: { 'content-type': 'application/yaml' }, body: ra });
     expect(refused.status).to.equal(400);
     expect(await refused.text()).to.contain('RequestAuthentication').and.contain('JWT');
-    const { items } = (await (await fetch(`${weftd.adminUrl}/v1/resources/authorizationpolicies`)).json()) as { items: unknown[] };
+    const { items } = (await (await adminFetch(`${weftd.adminUrl}/v1/resources/authorizationpolicies`)).json()) as { items: unknown[] };
     expect(items).to.deep.equal([]);
   });
 
   it('weftctl applies, lists (with the ACTION column) and deletes AuthorizationPolicies by every name kubectl users type', async () => {
     await applyYaml(weftd.adminUrl, policy('deny-debug', NS, '  action: DENY\n  rules:\n  - to:\n    - operation:\n        paths: ["/debug*"]\n'));
-    const weftctl = (...args: string[]) => run(process.execPath, [WEFTCTL_BIN, '--server', weftd.adminUrl, ...args], { timeout: 15_000 });
+    const weftctl = (...args: string[]) => run(process.execPath, [WEFTCTL_BIN, ...weftctlTarget(weftd.adminUrl), ...args], { timeout: 15_000 });
     for (const kind of ['ap', 'authorizationpolicies', 'authorizationpolicy', 'authorizationpolicies.security.istio.io']) {
       const { stdout } = await weftctl('get', kind, '-n', NS);
       expect(stdout, kind).to.match(/^NAME\s+ACTION\s+AGE\n/).and.match(/\ndeny-debug\s+DENY\s+/);
     }
     const { stdout } = await weftctl('delete', 'ap', 'deny-debug', '-n', NS);
     expect(stdout).to.contain('deny-debug');
-    const { items } = (await (await fetch(`${weftd.adminUrl}/v1/resources/ap?namespace=${NS}`)).json()) as { items: unknown[] };
+    const { items } = (await (await adminFetch(`${weftd.adminUrl}/v1/resources/ap?namespace=${NS}`)).json()) as { items: unknown[] };
     expect(items).to.deep.equal([]);
   });
 });

@@ -10,7 +10,7 @@ import { caHashOfCertificate, formatJoinToken } from '@weft/api';
 import { startDaemon, type Daemon } from '@weft/registry';
 import { createMesh, type Mesh } from '@weft/sdk';
 import { expect } from 'chai';
-import { startWeftd, WEFTCTL_BIN, WEFTD_BIN, type WeftdHandle } from '../support/weftd.js';
+import { startWeftd, WEFTCTL_BIN, WEFTD_BIN, weftctlTarget, type WeftdHandle } from '../support/weftd.js';
 import { waitFor } from './sdk-fixtures.js';
 
 const TESTS_DIR = fileURLToPath(new URL('../..', import.meta.url));
@@ -50,7 +50,7 @@ describe("identity: weftd's CA", function () {
     const ca = operatorCa(dir);
     weftd = await startWeftd({ args: ['--ca-cert', ca.certFile, '--ca-key', ca.keyFile, '--trust-domain', 'example.org'] });
     expect(weftd.output()).to.contain(`mesh CA: operator CA ${ca.certFile}, trust domain example.org`);
-    const created = await run(process.execPath, [WEFTCTL_BIN, '--server', weftd.adminUrl, 'token', 'create', '-n', 'shop', '--service-account', 'cart']);
+    const created = await run(process.execPath, [WEFTCTL_BIN, ...weftctlTarget(weftd.adminUrl), 'token', 'create', '-n', 'shop', '--service-account', 'cart']);
     expect(created.code, created.out).to.equal(0);
     const token = created.out.trim();
     expect(token.endsWith(caHashOfCertificate(ca.rootPem))).to.equal(true);
@@ -75,7 +75,7 @@ describe("identity: weftd's CA", function () {
   it('enrols a workload from a shell with WEFT_TOKEN=$(weftctl token create ...)', async () => {
     weftd = await startWeftd();
     const script =
-      `WEFT_TOKEN=$("${process.execPath}" "${WEFTCTL_BIN}" --server ${weftd.adminUrl} token create --namespace shop --service-account cart) ` +
+      `WEFT_TOKEN=$("${process.execPath}" "${WEFTCTL_BIN}" ${weftctlTarget(weftd.adminUrl).map((a) => `"${a}"`).join(' ')} token create --namespace shop --service-account cart) ` +
       `"${process.execPath}" --input-type=module -e "import { createMesh } from '@weft/sdk'; ` +
       `const m = await createMesh({ service: 'cart', namespace: 'shop', serviceAccount: 'cart', controlPlane: '${weftd.grpcAddress}', shutdownSignals: [] }); ` +
       `console.log(m.status().identity.spiffeId); await m.close();"`;

@@ -3,7 +3,6 @@
 // (mesh.peer), PERMISSIVE serves plaintext and mTLS callers on one port, a client certificate from
 // another CA is refused, a server whose certificate is not the registered identity is refused by the
 // client, and AuthorizationPolicy principals now match.
-import { execFile } from 'node:child_process';
 import http from 'node:http';
 import https from 'node:https';
 import net, { type AddressInfo } from 'node:net';
@@ -11,19 +10,11 @@ import tls from 'node:tls';
 import { CertificateAuthority, createWorkloadKey } from '@weft/ca';
 import { createMesh, isWeftError, type Mesh } from '@weft/sdk';
 import { expect } from 'chai';
-import { joinToken, startWeftd, WEFTCTL_BIN, type WeftdHandle } from '../support/weftd.js';
+import { joinToken, startWeftd, type WeftdHandle } from '../support/weftd.js';
 import { applyYaml, waitFor } from './sdk-fixtures.js';
 import { RawSession } from './session-fixtures.js';
 
 const NS = 'shop';
-
-function weftctl(server: string, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [WEFTCTL_BIN, '--server', server, ...args], { timeout: 15000 }, (err, stdout, stderr) => {
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
-  });
-}
 
 const token = (weftd: WeftdHandle, serviceAccount: string): Promise<string> => joinToken(weftd, NS, serviceAccount);
 
@@ -50,7 +41,8 @@ describe('mTLS between workloads (auto-mTLS)', function () {
     const tok = serviceAccount ? await token(weftd, serviceAccount) : undefined;
     const m = await createMesh({
       service, namespace: NS, controlPlane: weftd.grpcAddress, shutdownSignals: [], drainTimeoutMs: 300, initialTimeoutMs: 8000,
-      ...(serviceAccount ? { serviceAccount, token: tok } : {}), ...extra,
+      // Without a service account: no token, no identity; it trusts weftd by its ca.pem and calls in plaintext.
+      ...(serviceAccount ? { serviceAccount, token: tok } : { caFile: weftd.caFile }), ...extra,
     });
     meshes.push(m);
     return m;
@@ -129,8 +121,9 @@ describe('mTLS between workloads (auto-mTLS)', function () {
   });
 
   it('refuses a server whose certificate is not the identity registered for the endpoint (impersonation)', async () => {
-    // A workload enrolled as evil-sa serves TLS with its real mesh certificate; a registration that
-    // proves nothing claims that endpoint for cart, service account cart-sa.
+    // A workload enrolled as evil-sa serves TLS with its real mesh certificate; a session that proved
+    // cart-sa (a client certificate of the mesh CA) registers that endpoint for cart: weftd cannot see
+    // who listens behind an address, the caller checks it at the TLS handshake.
     const evil = await mesh('evil', 'evil-sa');
     const material = evil.identity!.tls()!;
     const fake = tls.createServer({ key: material.keyPem, cert: material.chainPem, ca: material.bundlePem, requestCert: true, rejectUnauthorized: false }, (s) => {
@@ -138,7 +131,7 @@ describe('mTLS between workloads (auto-mTLS)', function () {
     });
     await new Promise<void>((r) => fake.listen(0, '127.0.0.1', r));
     cleanups.push(() => new Promise((r) => fake.close(r)));
-    const session = new RawSession(weftd.grpcAddress, { ownConnection: true });
+    const session = new RawSession(weftd.grpcAddress, { ownConnection: true, identity: { namespace: NS, serviceAccount: 'cart-sa' } });
     cleanups.push(() => session.close());
     session.hello('cart-impostor', { service: 'cart', namespace: NS, serviceAccount: 'cart-sa' });
     await session.waitFor('welcome');

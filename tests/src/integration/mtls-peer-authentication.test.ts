@@ -3,7 +3,7 @@
 // namespace-wide STRICT, and callers follow it to plaintext (the endpoint is re-registered without mTLS).
 import { createMesh, isWeftError, type InboundRefusal, type Mesh } from '@weft/sdk';
 import { expect } from 'chai';
-import { joinToken, startWeftd, type WeftdHandle } from '../support/weftd.js';
+import { adminFetch, joinToken, startWeftd, type WeftdHandle } from '../support/weftd.js';
 import { applyYaml, waitFor } from './sdk-fixtures.js';
 
 const NS = 'shop';
@@ -17,7 +17,8 @@ describe('PeerAuthentication', function () {
   const mesh = async (service: string, serviceAccount: string | null, extra: Record<string, unknown> = {}): Promise<Mesh> => {
     const m = await createMesh({
       service, namespace: NS, controlPlane: weftd.grpcAddress, shutdownSignals: [], drainTimeoutMs: 300, initialTimeoutMs: 8000,
-      ...(serviceAccount ? { serviceAccount, token: await token(weftd, serviceAccount) } : {}), ...extra,
+      // Without a service account: no token, no certificate; it trusts weftd by its ca.pem and calls in plaintext.
+      ...(serviceAccount ? { serviceAccount, token: await token(weftd, serviceAccount) } : { caFile: weftd.caFile }), ...extra,
     });
     meshes.push(m);
     return m;
@@ -71,19 +72,20 @@ spec:
     await waitFor('DISABLE at the server and its callers', async () => (await call(secure)) === '200 plaintext' && (await call(plain)) === '200 plaintext', 8000);
   });
 
-  it('a workload without a certificate under STRICT serves no one and says why', async () => {
-    const server = await mesh('cart', null);
-    await server.serve((_req, res) => res.end('plaintext'));
-    const refusals: InboundRefusal[] = [];
-    server.on('inboundRefused', (r: InboundRefusal) => refusals.push(r));
-    const plain = await mesh('legacy', null, { subscribe: ['cart'] });
+  // A workload without a certificate used to serve plaintext and be refused by STRICT at each
+  // connection; now it has no identity to register endpoints with, so it cannot serve at all.
+  it('a workload without a certificate cannot serve, STRICT or not: mesh.serve is refused before it listens', async () => {
     await applyYaml(weftd.adminUrl, `apiVersion: security.istio.io/v1
 kind: PeerAuthentication
 metadata: { name: default, namespace: ${NS} }
 spec:
   mtls: { mode: STRICT }
 `);
-    await waitFor('STRICT at the server', async () => (await call(plain)) !== '200 plaintext');
-    expect(refusals[0]?.message).to.include('has no certificate, so it serves no one');
+    const server = await mesh('cart', null);
+    const e = await server.serve((_req, res) => res.end('plaintext'), { port: 0, host: '127.0.0.1' }).then(() => undefined, (err: unknown) => err);
+    expect(isWeftError(e) && e.code, String(e)).to.equal('INVALID_ARGUMENT');
+    expect((e as Error).message).to.include(`needs its identity: create the mesh with a join token for namespace ${NS}, service account default`);
+    const { services } = (await (await adminFetch(`${weftd.adminUrl}/v1/services`)).json()) as { services: { host: string; instances: unknown[] }[] };
+    expect(services.find((s) => s.host === `cart.${NS}.svc.cluster.local`)?.instances).to.deep.equal([]);
   });
 });

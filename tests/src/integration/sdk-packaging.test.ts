@@ -1,7 +1,8 @@
 // @weft/api, @weft/registry and @weft/sdk as a user gets them: packed by `scripts/pack.mjs`, installed
 // with one `npm install <tarballs>` in a project outside the workspace, with no network (--offline, a
 // dead proxy, and a lockfile seeded from the workspace's so npm needs no registry metadata). Then weftd
-// and weftctl run from node_modules/.bin and the documented snippets run as written: every ```js block
+// and weftctl run from node_modules/.bin (weftd's admin credential for weftctl, a join token made with
+// the installed weftctl for the workloads) and the documented snippets run as written: every ```js block
 // of docs/getting-started.md and the package READMEs marked `<!-- snippet: NAME.mjs [keeps-running] -->`,
 // checked against its own `// prints: ...` comments, and type-checked as TypeScript.
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -288,9 +289,18 @@ describe('Packages installed from their tarballs outside the workspace', functio
     const weftd = start(bin('weftd'), ['--data-dir', dataDir, '--port', '0', '--admin-port', '0'], { cwd: app });
     await waitForOutput(weftd, ['admin API listening on'], STEP_TIMEOUT_MS);
     const controlPlane = /control plane listening on (\S+:\d+)/.exec(weftd.output())![1]!;
-    const adminUrl = /admin API listening on (http:\/\/\S+:\d+)/.exec(weftd.output())![1]!;
-    // weftd is not on its default ports here; the docs' users need neither variable.
-    const env = childEnv({ WEFT_CONTROL_PLANE: controlPlane, WEFT_SERVER: adminUrl });
+    const adminUrl = /admin API listening on (https:\/\/\S+:\d+)/.exec(weftd.output())![1]!;
+    // weftd is not on its default ports nor in ./.weft-data here; the docs' users need neither address
+    // nor credential variable. Its admin credential is where weftd says it wrote it.
+    const credentials = /admin credential written to (\S+)/.exec(weftd.output())?.[1];
+    expect(credentials, weftd.output()).to.equal(join(dataDir, 'admin.cred'));
+    const admin = childEnv({ WEFT_SERVER: adminUrl, WEFT_CREDENTIALS: credentials });
+    // Every snippet's workload is in namespace default with service account default: one join token,
+    // made as the docs say (WEFT_TOKEN=$(weftctl token create ...)), enrols them all.
+    const token = await runToEnd(bin('weftctl'), ['token', 'create', '--namespace', 'default', '--service-account', 'default'], { cwd: app, env: admin });
+    expect(token.code, token.out).to.equal(0);
+    expect(token.out.trim()).to.match(/^weft1\.\S+$/);
+    const env = { ...admin, WEFT_CONTROL_PLANE: controlPlane, WEFT_TOKEN: token.out.trim() };
 
     for (const doc of SNIPPET_DOCS) {
       const background: Array<ReturnType<typeof start>> = [];
