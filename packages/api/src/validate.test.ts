@@ -32,8 +32,8 @@ describe('validateResource', () => {
   });
 
   it('names the path of an Istio field Weft does not support yet', () => {
-    expect(issuesOf(vs({ hosts: ['r'], http: [{ route: [{ destination: { host: 'r' } }], fault: { abort: {} } }] }))).to.deep.equal([
-      'spec.http[0].fault: this Istio field is not supported by Weft yet',
+    expect(issuesOf(vs({ hosts: ['r'], http: [{ route: [{ destination: { host: 'r' } }], corsPolicy: {} }] }))).to.deep.equal([
+      'spec.http[0].corsPolicy: this Istio field is not supported by Weft yet',
     ]);
     expect(issuesOf(dr({ host: 'r', trafficPolicy: { tunnel: {} } }))[0]).to.match(/^spec\.trafficPolicy\.tunnel: this Istio field is not supported/);
     expect(issuesOf(dr({ host: 'r', trafficPolicy: { loadBalancer: { simple: 'PASSTHROUGH' } } }))[0]).to.match(/^spec\.trafficPolicy\.loadBalancer\.simple: PASSTHROUGH is not supported/);

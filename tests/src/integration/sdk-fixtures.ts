@@ -118,8 +118,8 @@ export interface RestartedWeftd {
 
 /**
  * Writes, straight into a stopped weftd's store, a VirtualService with a field this version does not
- * support (spec.http[0].fault): what a store holds after a rollback from a newer weftd. weftd serves
- * it as stored; the SDK must NACK it.
+ * support (spec.http[0].fault.abort.http2Error, which Istio does not implement either): what a store
+ * holds after a rollback from a newer weftd. weftd serves it as stored; the SDK must NACK it.
  */
 export async function storeResourceFromTheFuture(dataDir: string, name = 'from-the-future'): Promise<void> {
   const store = await FileStore.open(dataDir);
@@ -137,7 +137,7 @@ export async function storeResourceFromTheFuture(dataDir: string, name = 'from-t
             apiVersion: 'networking.istio.io/v1',
             kind: 'VirtualService',
             metadata: { name, namespace: NS },
-            spec: { hosts: ['other'], http: [{ route: [{ destination: { host: 'other' } }], fault: { abort: { httpStatus: 503, percentage: { value: 100 } } } }] },
+            spec: { hosts: ['other'], http: [{ route: [{ destination: { host: 'other' } }], fault: { abort: { http2Error: 'REFUSED_STREAM', percentage: { value: 100 } } } }] },
           },
         }],
         deletes: [],

@@ -47,7 +47,7 @@ export interface LoadBalancerSettings {
 
 export interface ConnectionPoolSettings {
   tcp?: { maxConnections?: number; connectTimeout?: string; idleTimeout?: string };
-  http?: { http1MaxPendingRequests?: number; http2MaxRequests?: number; maxRequestsPerConnection?: number; idleTimeout?: string };
+  http?: { http1MaxPendingRequests?: number; http2MaxRequests?: number; maxRequestsPerConnection?: number; idleTimeout?: string; maxRetries?: number };
 }
 
 export interface OutlierDetection {
@@ -105,9 +105,9 @@ export const connectionPoolSchema: Schema = {
     },
     http: {
       t: 'object',
-      fields: { http1MaxPendingRequests: count, http2MaxRequests: count, maxRequestsPerConnection: count, idleTimeout: duration },
-      // maxRetries belongs to the retry stage (Envoy's max_retries circuit breaker).
-      unsupported: ['maxRetries', 'h2UpgradePolicy', 'useClientProtocol', 'maxConcurrentStreams', 'http2KeepAlive'],
+      // maxRetries is read by the retry stage (Envoy's max_retries circuit breaker: concurrent retries to the cluster).
+      fields: { http1MaxPendingRequests: count, http2MaxRequests: count, maxRequestsPerConnection: count, idleTimeout: duration, maxRetries: count },
+      unsupported: ['h2UpgradePolicy', 'useClientProtocol', 'maxConcurrentStreams', 'http2KeepAlive'],
       unsupportedWhy: {
         h2UpgradePolicy: 'Weft speaks HTTP/1.1 between workloads',
         maxConcurrentStreams: 'Weft speaks HTTP/1.1 between workloads (one request per connection at a time)',

@@ -14,6 +14,7 @@ import {
   type OutlierDetection,
   type PortTrafficPolicy,
 } from './destination-rule-traffic.js';
+import { checkRetryBudget, RETRY_BUDGET_SCHEMA, type RetryBudgetPolicy } from './route-policies.js';
 
 export type { SimpleLB, LoadBalancerSettings } from './destination-rule-traffic.js';
 
@@ -53,6 +54,7 @@ export interface TrafficPolicy {
   /** Per destination port: what an entry sets replaces the policy's own for that port (see destination-rule-traffic.ts). */
   portLevelSettings?: PortTrafficPolicy<ClientTlsSettings>[];
   tls?: ClientTlsSettings;
+  retryBudget?: RetryBudgetPolicy;
 }
 
 export interface Subset {
@@ -104,8 +106,8 @@ const tls: Schema = {
 
 const trafficPolicy: Schema = {
   t: 'object',
-  fields: { loadBalancer: loadBalancerSchema, connectionPool: connectionPoolSchema, outlierDetection: outlierDetectionSchema, portLevelSettings: portLevelSettingsSchema(tls), tls },
-  unsupported: ['tunnel', 'proxyProtocol', 'retryBudget'],
+  fields: { loadBalancer: loadBalancerSchema, connectionPool: connectionPoolSchema, outlierDetection: outlierDetectionSchema, portLevelSettings: portLevelSettingsSchema(tls), tls, retryBudget: RETRY_BUDGET_SCHEMA },
+  unsupported: ['tunnel', 'proxyProtocol'],
 };
 
 /** Fields that only mean something for TLS Weft originates with the user's settings (SIMPLE, MUTUAL). */
@@ -157,11 +159,13 @@ function checkDestinationRule(dr: DestinationRule, issues: Issue[]): void {
   const seen = new Set<string>();
   checkTls(dr.spec.trafficPolicy?.tls, 'spec.trafficPolicy.tls', issues);
   checkPolicyParts(dr.spec.trafficPolicy, 'spec.trafficPolicy', issues);
+  checkRetryBudget(dr.spec.trafficPolicy?.retryBudget, 'spec.trafficPolicy.retryBudget', issues);
   dr.spec.subsets?.forEach((s, i) => {
     if (seen.has(s.name)) issues.push({ path: `spec.subsets[${i}].name`, message: `duplicate subset ${quote(s.name)}` });
     seen.add(s.name);
     checkTls(s.trafficPolicy?.tls, `spec.subsets[${i}].trafficPolicy.tls`, issues);
     checkPolicyParts(s.trafficPolicy, `spec.subsets[${i}].trafficPolicy`, issues);
+    checkRetryBudget(s.trafficPolicy?.retryBudget, `spec.subsets[${i}].trafficPolicy.retryBudget`, issues);
   });
 }
 

@@ -56,6 +56,8 @@ describe('DestinationRule trafficPolicy.retryBudget', () => {
   it("accepts Istio's fields at rule and subset level", () => {
     expect(drIssues({ retryBudget: { percent: 20, minRetryConcurrency: 3 } })).to.deep.equal([]);
     expect(drIssues({ retryBudget: { percent: 12.5, budgetInterval: '10s' } }, { retryBudget: { minRetryConcurrency: 0 } })).to.deep.equal([]);
+    expect(drIssues({ connectionPool: { http: { maxRetries: 3 } } }, { connectionPool: { http: { maxRetries: 0 } } })).to.deep.equal([]);
+    expect(drIssues({ connectionPool: { http: { maxRetries: -1 } } })).to.deep.equal(['spec.trafficPolicy.connectionPool.http.maxRetries: must be at least 0, got -1']);
   });
 
   it('names a bad percent, concurrency or interval by its path', () => {

@@ -2,6 +2,7 @@
 import { quote, type Issue } from '../errors.js';
 import { dnsLabel, host, headerNameProblem, nonEmptyStr, port, str, type Schema } from '../schema.js';
 import type { KindDefinition, ResourceOf } from './kind.js';
+import { checkRoutePolicies, ROUTE_POLICY_FIELDS, type HTTPRoutePolicies } from './route-policies.js';
 
 /** Istio's StringMatch: exactly one of exact, prefix, regex (RE2-style, full match). */
 export type StringMatch = { exact: string } | { prefix: string } | { regex: string };
@@ -29,7 +30,8 @@ export interface HTTPRouteDestination {
   weight?: number;
 }
 
-export interface HTTPRoute {
+/** timeout, retries, fault, mirror(s): see route-policies.ts. */
+export interface HTTPRoute extends HTTPRoutePolicies {
   name?: string;
   match?: HTTPMatchRequest[];
   route: HTTPRouteDestination[];
@@ -74,11 +76,11 @@ const httpRoute: Schema = {
       nonEmpty: true,
       of: { t: 'object', fields: { destination, weight: { t: 'int', min: 0, max: MAX_WEIGHT } }, required: ['destination'], unsupported: ['headers'] },
     },
+    ...ROUTE_POLICY_FIELDS,
   },
   required: ['route'],
   unsupported: [
-    'redirect', 'directResponse', 'delegate', 'rewrite', 'timeout', 'retries', 'fault', 'mirror', 'mirrorPercentage',
-    'mirrorPercent', 'mirrors', 'corsPolicy', 'headers', 'appendHeaders', 'removeResponseHeaders',
+    'redirect', 'directResponse', 'delegate', 'rewrite', 'corsPolicy', 'headers', 'appendHeaders', 'removeResponseHeaders',
     'appendResponseHeaders', 'removeRequestHeaders', 'appendRequestHeaders',
   ],
 };
@@ -89,6 +91,7 @@ function checkVirtualService(vs: VirtualService, issues: Issue[]): void {
     if (g !== 'mesh') issues.push({ path: `spec.gateways[${i}]`, message: `only the reserved gateway "mesh" is supported, got ${quote(g)}` });
   });
   spec.http?.forEach((route, r) => {
+    checkRoutePolicies(route, `spec.http[${r}]`, issues);
     const dests = route.route ?? [];
     if (dests.length > 1) {
       const total = dests.reduce((s, d) => s + (typeof d.weight === 'number' ? d.weight : 0), 0);
