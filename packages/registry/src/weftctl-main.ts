@@ -149,7 +149,7 @@ export async function run(argv: readonly string[], io = STD_IO): Promise<number>
     if (!/^https:\/\/[^/]+/.test(server)) {
       throw new UsageError(`${serverSource} ${JSON.stringify(server)} is not an https:// URL (e.g. ${DEFAULT_SERVER})`);
     }
-    client = new AdminClient(server, requestTimeout(flag('request-timeout')), await loadCredential(flag('credentials'), versionFlag));
+    client = new AdminClient(server, requestTimeout(flag('request-timeout')), await loadCredential(flag('credentials'), versionFlag || (command.name === 'version' && parsed.values.has('client'))));
     const ctx: CommandContext = { client, out: io.out, err: io.err, readStdin: () => readFileSync(0) };
     const code = await command.run(ctx, parsed);
     return typeof code === 'number' ? code : 0;

@@ -54,6 +54,9 @@ export interface AdminServerOptions {
   rotateCa?: () => Promise<void>;
 }
 
+/** The health checks answer without the admin credential (load balancers and probes have none). */
+const OPEN_PATHS = /^\/(healthz|readyz)(\?|$)/;
+
 export class AdminServer {
   private readonly server: Server;
 
@@ -94,6 +97,15 @@ export class AdminServer {
   }
 
   private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    // The credential first: a caller without it learns nothing, not even what is wrong with its request.
+    const credential = this.opts.security?.credential;
+    if (credential && !OPEN_PATHS.test(req.url ?? '')) {
+      const problem = credential.check(req.headers.authorization);
+      if (problem) {
+        res.setHeader('www-authenticate', 'Bearer realm="weftd"');
+        throw new HttpError(401, problem);
+      }
+    }
     const url = parseRequestTarget(req.url);
     const parts = url.segments;
     const method = req.method ?? 'GET';
@@ -113,14 +125,6 @@ export class AdminServer {
       allow('GET', 'HEAD');
       const store = this.opts.config.store.health();
       return sendJson(res, store.writable ? 200 : 503, { ready: store.writable, store, sessions: this.opts.sessions.sessionInfos().length });
-    }
-    const credential = this.opts.security?.credential;
-    if (credential) {
-      const problem = credential.check(req.headers.authorization);
-      if (problem) {
-        res.setHeader('www-authenticate', 'Bearer realm="weftd"');
-        throw new HttpError(401, problem);
-      }
     }
     if (parts[0] !== 'v1') throw new HttpError(404, `no such path ${url.pathname}`);
     const [, section, ...rest] = parts;

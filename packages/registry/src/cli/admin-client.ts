@@ -56,7 +56,8 @@ export class AdminClient {
   ) {
     // One connection reused across the requests of one command (get vs a b c).
     this.agent = baseUrl.startsWith('https:')
-      ? new HttpsAgent({ keepAlive: true, ...(credential ? { ca: credential.caPem, checkServerIdentity: checkWeftdIdentity } : {}) })
+      ? // ALPN http/1.1: weftd's session port (HTTP/2 only) then refuses the handshake, which reach-failure.ts names.
+        new HttpsAgent({ keepAlive: true, ALPNProtocols: ['http/1.1'], ...(credential ? { ca: credential.caPem, checkServerIdentity: checkWeftdIdentity } : {}) })
       : new HttpAgent({ keepAlive: true });
   }
 
