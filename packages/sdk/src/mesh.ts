@@ -122,6 +122,7 @@ export class Mesh extends EventEmitter {
         certificate: (msg) => this.identity?.onCertificate(msg),
         bundle: (msg) => {
           this.identity?.onBundle(msg);
+        holdRegistration: () => this.identity !== undefined && !this.identity.hasValidCertificate(),
           this.emit('trustBundle', { version: msg.bundleVersion, roots: msg.trustBundlePem.length, renew: msg.renew });
         },
         disconnected: (reason) => {
@@ -152,6 +153,7 @@ export class Mesh extends EventEmitter {
   }
 
   /** The stages between the edges and the transport, in order (see client/pipeline.ts). */
+          certified: () => this.session.flushRegistration(),
   private buildPipeline(): Layer[] {
     return [
       egressStage({ mode: this.options.outboundTrafficPolicy.mode, config: () => this.config, clusters: this.clusters, awaitHost: (host) => this.awaitHost(host) }),

@@ -26,6 +26,8 @@ export interface WorkloadIdentityOptions {
   send(req: CertificateRequestMsg): boolean;
   /** Background failures (a renewal that failed and will be retried). */
   error(e: Error): void;
+  /** Called after each certificate is installed (the first, renewals, a re-enrolment). */
+  certified?(): void;
   /** Retry delay of a renewal that could not be sent or was not answered. Default 1000 ms. */
   retryMs?: number;
 }
@@ -75,6 +77,14 @@ export class WorkloadIdentity {
     return { keyPem: this.held.key.privateKeyPem, chainPem: this.held.chainPem, bundlePem: this.bundle.pems.join('') };
   }
 
+  /**
+   * Whether a new session can be proved by the certificate held (weftd checks it in the TLS handshake):
+   * false before the first one and once it expired (weftd was out of reach longer than half its lifetime).
+   */
+  hasValidCertificate(now = Date.now()): boolean {
+    return this.held !== undefined && now < this.held.notAfter.getTime();
+  }
+
   /** The roots of the bundle held (checked against the token's CA hash), or undefined before the first Welcome. */
   bundlePems(): string[] | undefined {
     return this.bundle?.pems;
@@ -100,6 +110,16 @@ export class WorkloadIdentity {
         );
       }
       this.bundle = { pems, version: w.bundleVersion ?? 0 };
+      this.request({ token: this.opts.token.text });
+      return;
+    }
+    if (!this.hasValidCertificate()) {
+      // It expired while weftd was out of reach: the join token proves the identity again (if it is still
+      // valid; weftd says so otherwise, and createMesh's token must be replaced by a restart with a new one).
+      this.bundle = { pems, version: w.bundleVersion ?? 0 };
+      this.material = null;
+      this.opts.error(new Error(`the workload's certificate expired at ${this.held.notAfter.toISOString()} while weftd was out of reach; enrolling again with the join token`));
+      this.pending = undefined;
       this.request({ token: this.opts.token.text });
       return;
     }
@@ -148,6 +168,7 @@ export class WorkloadIdentity {
     this.material = null;
     this.scheduleRenewal();
     this.first.resolve();
+    this.opts.certified?.();
   }
 
   /** The session ended before the first certificate with weftd's refusal: createMesh fails with its reason. */

@@ -55,7 +55,16 @@ export interface SessionClientOptions {
   backoffCapMs?: number;
   /** TLS to weftd (weftd-channel-credentials.ts). */
   credentials: grpc.ChannelCredentials;
+  /**
+   * True while the workload cannot prove its identity on a new session (its certificate expired while
+   * weftd was out of reach): the endpoints are then not sent with the Hello (weftd would refuse them and
+   * end the session) but by `flushRegistration` once a certificate arrived on this session.
+   */
+  holdRegistration?: () => boolean;
 }
+
+/** A session must have lived this long before the reconnect backoff starts again from its base. */
+const STABLE_SESSION_MS = 2000;
 
 type SessionRequestWire =
   | { hello: { workload: WorkloadMsg; sdkVersion: string; resume: boolean; acceptsConfigDeltas: boolean; acceptsSplitEndpoints: boolean } }
@@ -78,6 +87,9 @@ export class SessionClient {
   private requestCounter = 0;
   private closed = false;
   private welcomed = false;
+  private welcomedAtMs = 0;
+  /** The endpoints were not sent with this stream's Hello (holdRegistration): flushRegistration sends them. */
+  private registrationHeld = false;
   /** Parts of an EndpointsUpdate received so far (EndpointsUpdate.more): host → its instances in order. */
   private pendingParts: Map<string, HostEndpointsMsg> | undefined;
 
@@ -121,6 +133,7 @@ export class SessionClient {
       return refused;
     }
     this.endpoints = endpoints;
+    if (this.registrationHeld) return Promise.resolve(); // sent by flushRegistration once the session is proved
     return this.send({ register: { endpoints } });
   }
 
@@ -163,6 +176,14 @@ export class SessionClient {
     }
     for (const batch of batches(added)) void this.send({ subscribe: { hosts: batch } });
     return added;
+  }
+
+  /** Sends the endpoints held back from this stream's Hello (holdRegistration), now that the session can prove them. */
+  flushRegistration(): void {
+    const call = this.call;
+    if (!call || !this.welcomed || !this.registrationHeld) return;
+    this.registrationHeld = false;
+    if (this.endpoints.length > 0) call.write({ register: { endpoints: this.endpoints } });
   }
 
   /** Sends a certificate request on the current session; false when there is none (nothing is queued). */
@@ -217,7 +238,8 @@ export class SessionClient {
     const { workload, sdkVersion } = this.options;
     // A new stream starts with a full snapshot, so deltas never span a reconnect.
     call.write({ hello: { workload, sdkVersion, resume: this.options.holdsView(), acceptsConfigDeltas: true, acceptsSplitEndpoints: true } });
-    if (this.endpoints.length > 0) call.write({ register: { endpoints: this.endpoints } });
+    this.registrationHeld = this.endpoints.length > 0 && this.options.holdRegistration?.() === true;
+    if (this.endpoints.length > 0 && !this.registrationHeld) call.write({ register: { endpoints: this.endpoints } });
     for (const batch of batches([...this.hosts])) call.write({ subscribe: { hosts: batch } });
   }
 
@@ -227,7 +249,7 @@ export class SessionClient {
       switch (msg.kind) {
         case 'welcome':
           this.welcomed = true;
-          this.backoff.reset();
+          this.welcomedAtMs = Date.now();
           this.handlers.welcome(msg.welcome);
           return;
         case 'config':
@@ -291,6 +313,9 @@ export class SessionClient {
     call.cancel();
     this.settleConfirmations();
     if (this.closed) return;
+    // Only a session that lasted restarts the backoff: one weftd ends at once (a refusal) must not
+    // turn into ten reconnects a second.
+    if (wasWelcomed && Date.now() - this.welcomedAtMs >= STABLE_SESSION_MS) this.backoff.reset();
     if (wasWelcomed) this.handlers.disconnected(reason);
     const delay = this.backoff.next();
     this.reconnectTimer = setTimeout(() => this.open(), delay);
