@@ -2,7 +2,7 @@
 // addresses it prints. Every test that starts one stops it (stop(), or kill('SIGKILL') to crash it).
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { Agent, fetch as undiciFetch, type RequestInit as UndiciRequestInit } from 'undici';
+import { Agent, Headers as UndiciHeaders, fetch as undiciFetch, type RequestInit as UndiciRequestInit } from 'undici';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -66,7 +66,7 @@ export async function adminFetch(url: string, init: UndiciRequestInit & { creden
   const cred = JSON.parse(readFileSync(join(dataDir, 'admin.cred'), 'utf8')) as { token: string; caPem: string };
   let agent = agents.get(cred.caPem);
   if (!agent) agents.set(cred.caPem, (agent = new Agent({ connect: { ca: cred.caPem, checkServerIdentity: () => undefined } })));
-  const headers = new Headers(init.headers as ConstructorParameters<typeof Headers>[0]);
+  const headers = new UndiciHeaders(init.headers);
   const token = init.credential === false ? undefined : typeof init.credential === 'string' ? init.credential : cred.token;
   if (token && !headers.has('authorization')) headers.set('authorization', `Bearer ${token}`);
   const { credential: _ignored, ...rest } = init;
