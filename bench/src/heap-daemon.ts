@@ -11,7 +11,7 @@ const gc = (globalThis as { gc?: () => void }).gc;
 if (!gc) throw new Error('heap-daemon needs node --expose-gc');
 const dataDir = mkdtempSync(join(tmpdir(), 'weft-bench-heap-'));
 const daemon = await startDaemon({ dataDir, host: '127.0.0.1', grpcPort: 0, adminPort: 0, endpointGraceMs: 500, keepaliveMs: 1000, log: () => undefined });
-process.send!({ type: 'ready', grpc: `127.0.0.1:${daemon.grpcPort}` });
+process.send!({ type: 'ready', grpc: `127.0.0.1:${daemon.grpcPort}`, caFile: join(dataDir, 'ca.pem') });
 
 process.on('message', (m: { type: string }) => {
   if (m.type === 'measure') void measure();

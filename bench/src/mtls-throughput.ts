@@ -7,13 +7,9 @@ import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { Pool } from 'undici';
 import { createMesh, type Mesh } from '@weft/sdk';
-import { applyYaml, closedLoop, sleep, stopChild, type Daemon, type LoadResult } from './util.js';
+import { createToken, adminFetch, applyYaml, closedLoop, sleep, stopChild, type Daemon, type LoadResult } from './util.js';
 
-export async function createToken(admin: string, serviceAccount: string): Promise<string> {
-  const res = await fetch(`${admin}/v1/tokens`, { method: 'POST', body: JSON.stringify({ namespace: 'bench', serviceAccount, ttl: '1h' }) });
-  if (!res.ok) throw new Error(`POST /v1/tokens: ${res.status} ${await res.text()}`);
-  return ((await res.json()) as { token: string }).token;
-}
+export { createToken };
 
 export interface MtlsBenchOptions {
   seconds: number;
@@ -82,7 +78,7 @@ export async function startMtlsEcho(daemon: Daemon): Promise<MtlsEcho> {
         await sleep(200);
       },
       permissive: async () => {
-        await fetch(`${daemon.admin}/v1/resources/peerauthentications/bench/echo-strict`, { method: 'DELETE' });
+        await adminFetch(`${daemon.admin}/v1/resources/peerauthentications/bench/echo-strict`, { method: 'DELETE' });
         await sleep(200);
       },
       close: async () => {

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Agent, Pool, fetch as undiciFetch, request as undiciRequest } from 'undici';
 import { createMesh } from '@weft/sdk';
-import { applyYaml, closedLoop, percentile, sleep, startDaemon, stopChild, type Daemon, type LoadResult } from './util.js';
+import { createToken, applyYaml, closedLoop, percentile, sleep, startDaemon, stopChild, type Daemon, type LoadResult } from './util.js';
 import { benchSubscribeHeap } from './subscribe-heap.js';
 import { benchCaSign } from './ca-sign.js';
 import { benchFirstCert } from './ca-first-cert.js';
@@ -49,13 +49,16 @@ function merge(rs: LoadResult[]): LoadResult {
 }
 
 async function benchFetch(daemon: Daemon): Promise<void> {
-  const echo = fork(fileURLToPath(new URL('./echo-server.js', import.meta.url)), [], { env: { ...process.env, WEFT_CONTROL_PLANE: daemon.grpc } });
+  const echo = fork(fileURLToPath(new URL('./echo-server.js', import.meta.url)), [], {
+    env: { ...process.env, WEFT_CONTROL_PLANE: daemon.grpc, WEFT_TOKEN: await createToken(daemon.admin, 'default') },
+  });
   try {
     const port = await new Promise<number>((resolve, reject) => {
       echo.once('message', (m: { port: number }) => resolve(m.port));
       echo.once('exit', (code) => reject(new Error(`echo server exited with ${code}`)));
     });
-    const mesh = await createMesh({ service: 'bench-client', namespace: 'bench', controlPlane: daemon.grpc, subscribe: ['echo'] });
+    // No token: a client-only mesh calls plaintext, so these are the figures of plain HTTP (mtls.* has TLS).
+    const mesh = await createMesh({ service: 'bench-client', namespace: 'bench', controlPlane: daemon.grpc, caFile: daemon.caFile, subscribe: ['echo'] });
     // Bare baselines: an Agent (what undici's global dispatcher is), a Pool bound to the one origin (the
     // cheapest dispatcher undici has) and, for fetch, the platform's own fetch (whose Response class
     // mesh.fetch returns). The ratios are taken against the fastest of them.
@@ -135,7 +138,7 @@ spec:
     const count = Math.floor(total / nWorkers) + (i < total % nWorkers ? 1 : 0);
     const offset = i * Math.floor(total / nWorkers) + Math.min(i, total % nWorkers);
     return fork(fileURLToPath(new URL('./push-worker.js', import.meta.url)), [String(count), String(offset)], {
-      env: { ...process.env, WEFT_CONTROL_PLANE: daemon.grpc },
+      env: { ...process.env, WEFT_CONTROL_PLANE: daemon.grpc, WEFT_CA_FILE: daemon.caFile },
     });
   });
   try {

@@ -6,6 +6,7 @@
 // asked (as one did: its registry cached a list per host) ends several times higher.
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
 import { ControlPlaneClient, MAX_SUBSCRIPTIONS_PER_SESSION, type SessionResponseMsg } from '@weft/api';
 import { stopChild } from './util.js';
@@ -24,11 +25,13 @@ type Call = grpc.ClientDuplexStream<object, SessionResponseMsg>;
 export async function benchSubscribeHeap(opts: SubscribeHeapOptions = SUBSCRIBE_HEAP_DEFAULTS): Promise<Record<string, number>> {
   const child = fork(fileURLToPath(new URL('./heap-daemon.js', import.meta.url)), [], { execArgv: ['--expose-gc'] });
   try {
-    const grpcAddress = await new Promise<string>((resolve, reject) => {
-      child.once('message', (m: { type: string; grpc: string }) => resolve(m.grpc));
+    const { grpc: grpcAddress, caFile } = await new Promise<{ grpc: string; caFile: string }>((resolve, reject) => {
+      child.once('message', (m: { type: string; grpc: string; caFile: string }) => resolve(m));
       child.once('exit', (code) => reject(new Error(`heap daemon exited with ${code}`)));
     });
-    const client = new ControlPlaneClient(grpcAddress, grpc.credentials.createInsecure());
+    // TLS as every client of the session port; weftd is known by its roots (the name is not checked here).
+    const tls = grpc.credentials.createSsl(readFileSync(caFile), null, null, { checkServerIdentity: () => undefined });
+    const client = new ControlPlaneClient(grpcAddress, tls, { 'grpc.ssl_target_name_override': 'weftd' });
     try {
       await round(client, -1, 100, opts.batch); // warm weftd's code paths, so they do not count as growth
       const start = await measure(child);

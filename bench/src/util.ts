@@ -1,6 +1,7 @@
 // Shared pieces of the benchmarks: starting weftd, percentiles, closed-loop load.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { Agent, fetch as undiciFetch, type RequestInit } from 'undici';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -9,8 +10,28 @@ const WEFTD = fileURLToPath(new URL('../../packages/registry/bin/weftd.js', impo
 
 export interface Daemon {
   grpc: string;
+  /** https://host:port of the admin API; adminFetch finds its credential. */
   admin: string;
+  /** <data-dir>/ca.pem: createMesh's caFile (WEFT_CA_FILE) for a mesh without a token. */
+  caFile: string;
   stop(): Promise<void>;
+}
+
+/** The admin credential of each weftd a benchmark started, by admin URL. */
+const credentials = new Map<string, { token: string; agent: Agent }>();
+
+/** fetch to a benchmark weftd's admin API: HTTPS with the roots and the token of its admin.cred. */
+export function adminFetch(url: string, init: RequestInit = {}): ReturnType<typeof undiciFetch> {
+  const cred = credentials.get(new URL(url).origin);
+  if (!cred) throw new Error(`no weftd started by this benchmark at ${url}`);
+  return undiciFetch(url, { ...init, headers: { ...(init.headers as Record<string, string> | undefined), authorization: `Bearer ${cred.token}` }, dispatcher: cred.agent });
+}
+
+/** A join token for (bench, serviceAccount): what a benchmark workload that serves needs. */
+export async function createToken(admin: string, serviceAccount: string): Promise<string> {
+  const res = await adminFetch(`${admin}/v1/tokens`, { method: 'POST', body: JSON.stringify({ namespace: 'bench', serviceAccount, ttl: '1h' }) });
+  if (!res.ok) throw new Error(`POST /v1/tokens: ${res.status} ${await res.text()}`);
+  return ((await res.json()) as { token: string }).token;
 }
 
 export async function startDaemon(): Promise<Daemon> {
@@ -24,12 +45,14 @@ export async function startDaemon(): Promise<Daemon> {
     await sleep(20);
   }
   const grpc = /control plane listening on (\S+:\d+)/.exec(out)?.[1];
-  const admin = /admin API listening on (http:\/\/\S+:\d+)/.exec(out)?.[1];
+  const admin = /admin API listening on (https:\/\/\S+:\d+)/.exec(out)?.[1];
   if (!grpc || !admin) {
     proc.kill('SIGKILL');
     throw new Error(`weftd did not start: ${out}`);
   }
-  return { grpc, admin, stop: () => stopChild(proc).then(() => rmSync(dir, { recursive: true, force: true })) };
+  const cred = JSON.parse(readFileSync(join(dir, 'admin.cred'), 'utf8')) as { token: string; caPem: string };
+  credentials.set(new URL(admin).origin, { token: cred.token, agent: new Agent({ connect: { ca: cred.caPem, checkServerIdentity: () => undefined } }) });
+  return { grpc, admin, caFile: join(dir, 'ca.pem'), stop: () => stopChild(proc).then(() => rmSync(dir, { recursive: true, force: true })) };
 }
 
 /** Sends `signal` (none: the caller already asked it to stop), waits up to 5 s, then SIGKILL. */
@@ -89,7 +112,7 @@ export async function closedLoop(send: () => Promise<void>, concurrency: number,
 }
 
 export async function applyYaml(admin: string, yaml: string): Promise<number> {
-  const res = await fetch(`${admin}/v1/apply`, { method: 'POST', headers: { 'content-type': 'application/yaml' }, body: yaml });
+  const res = await adminFetch(`${admin}/v1/apply`, { method: 'POST', headers: { 'content-type': 'application/yaml' }, body: yaml });
   const body = (await res.json()) as { revision?: number; error?: string };
   if (res.status !== 200 || typeof body.revision !== 'number') throw new Error(`apply failed: ${res.status} ${JSON.stringify(body)}`);
   return body.revision;
