@@ -11,6 +11,8 @@ export type WeftErrorCode =
   | 'CLUSTER_NOT_FOUND'
   | 'UPSTREAM_CONNECT_FAILURE'
   | 'UPSTREAM_RESET'
+  | 'UPSTREAM_TIMEOUT'
+  | 'FAULT_ABORT'
   | 'EXTERNAL_HOST_BLOCKED'
   | 'CONTROL_PLANE_UNAVAILABLE'
   | 'REDIRECT_FAILED'
@@ -42,6 +44,10 @@ const CODE_INFO: Readonly<Record<WeftErrorCode, CodeInfo>> = {
   CLUSTER_NOT_FOUND: { status: 503, flag: 'NC', envoyBody: '' },
   UPSTREAM_CONNECT_FAILURE: { status: 503, flag: 'UF', envoyBody: CONNECT_FAILURE_BODY },
   UPSTREAM_RESET: { status: 503, flag: 'UR', envoyBody: RESET_BODY },
+  // The route's timeout (or x-envoy-upstream-rq-timeout-ms, or a retry's perTryTimeout) ran out.
+  UPSTREAM_TIMEOUT: { status: 504, flag: 'UT', envoyBody: 'upstream request timeout' },
+  // VirtualService fault.abort; the status is the rule's httpStatus (set per error).
+  FAULT_ABORT: { status: 503, flag: 'FI', envoyBody: 'fault filter abort' },
   // Istio's REGISTRY_ONLY: the `block_all` route's direct response, 502 with no body and no flag
   // (access log: `502 - direct_response`, destination BlackHoleCluster).
   EXTERNAL_HOST_BLOCKED: { status: 502, flag: '', envoyBody: '' },
@@ -61,12 +67,13 @@ export class WeftError extends Error {
   constructor(
     readonly code: WeftErrorCode,
     message: string,
-    options?: { cause?: unknown },
+    /** status: a fault abort's own status; flag: flags that add to the code's (`UF,URX` when retries ran out). */
+    options?: { cause?: unknown; status?: number; flag?: string },
   ) {
-    super(message, options);
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'WeftError';
-    this.status = CODE_INFO[code].status;
-    this.flag = CODE_INFO[code].flag;
+    this.status = options?.status ?? CODE_INFO[code].status;
+    this.flag = options?.flag ?? CODE_INFO[code].flag;
   }
 }
 
@@ -90,7 +97,7 @@ export interface EnvoyLocalReply {
 export function envoyLocalReply(e: WeftError): EnvoyLocalReply | undefined {
   const info = CODE_INFO[e.code];
   if (info === undefined || info.envoyBody === undefined) return undefined;
-  return { status: info.status, flag: info.flag, body: info.envoyBody };
+  return { status: e.status, flag: e.flag, body: info.envoyBody };
 }
 
 export function noHealthyUpstream(host: string, subset?: string): WeftError {

@@ -2,6 +2,8 @@
 import { DEFAULT_GRPC_PORT, isDnsLabel, parseJoinToken, type JoinTokenParts } from '@weft/api';
 import type { OutboundTrafficPolicyMode } from './client/egress-stage.js';
 import type { FetchErrorMode } from './client/fetch-edge.js';
+import { DEFAULT_MAX_MIRRORS_IN_FLIGHT } from './client/mirror-stage.js';
+import { DEFAULT_RETRY_BUDGET, type RetryBudgetSettings } from './client/retry-budget.js';
 import { invalidArgument } from './errors.js';
 
 export interface MeshOptions {
@@ -62,6 +64,16 @@ export interface MeshOptions {
    * its own anchor): weftd's `<data-dir>/ca.pem`. Default: env WEFT_CA_FILE. Read at each connection.
    */
   caFile?: string;
+  /**
+   * The retry budget of each destination service (Linkerd's): retries may add at most `ratio` of the
+   * requests sent to it in the last `windowMs`, plus `minPerSecond` per second of that window. Past it a
+   * failure is returned as it is (flag UO) and counted in mesh.stats(). Default
+   * `{ ratio: 0.2, minPerSecond: 10, windowMs: 10000 }`; fields left out keep their default; `false`
+   * turns the budget off (only the route's attempts and the DestinationRule caps then bound retries).
+   */
+  retryBudget?: Partial<RetryBudgetSettings> | false;
+  /** Mirrored requests (VirtualService mirror/mirrors) in flight at once; past it copies are dropped and counted. Default 100. */
+  maxMirrorsInFlight?: number;
 }
 
 export interface ResolvedOptions {
@@ -85,6 +97,9 @@ export interface ResolvedOptions {
   certRenewFraction: number;
   /** Where the roots for weftd come from without a token (undefined with a token and no caFile). */
   caFile: string | undefined;
+  /** undefined: no retry budget. */
+  retryBudget: Readonly<RetryBudgetSettings> | undefined;
+  maxMirrorsInFlight: number;
 }
 
 function positive(name: string, v: number | undefined, dflt: number): number {
@@ -138,7 +153,35 @@ export function resolveOptions(o: MeshOptions, env: NodeJS.ProcessEnv = process.
     token,
     certRenewFraction: renewFractionOption(o.certRenewFraction),
     caFile: caFileOption(o.caFile ?? (env.WEFT_CA_FILE || undefined), o.caFile === undefined, token !== undefined),
+    retryBudget: retryBudgetOption(o.retryBudget),
+    maxMirrorsInFlight: maxMirrorsOption(o.maxMirrorsInFlight),
   };
+}
+
+function retryBudgetOption(v: unknown): Readonly<RetryBudgetSettings> | undefined {
+  if (v === undefined) return DEFAULT_RETRY_BUDGET;
+  if (v === false) return undefined;
+  const shape = "options.retryBudget must be false (no budget) or { ratio, minPerSecond, windowMs } (default { ratio: 0.2, minPerSecond: 10, windowMs: 10000 })";
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw invalidArgument(`${shape}, got ${JSON.stringify(v)}`);
+  const b = v as Record<string, unknown>;
+  for (const k of Object.keys(b)) if (!['ratio', 'minPerSecond', 'windowMs'].includes(k)) throw invalidArgument(`options.retryBudget.${k} is not a setting; ${shape}`);
+  const number = (k: 'ratio' | 'minPerSecond' | 'windowMs', ok: (n: number) => boolean, what: string): number => {
+    const n = b[k];
+    if (n === undefined) return DEFAULT_RETRY_BUDGET[k];
+    if (typeof n !== 'number' || !Number.isFinite(n) || !ok(n)) throw invalidArgument(`options.retryBudget.${k} must be ${what}, got ${JSON.stringify(n)}`);
+    return n;
+  };
+  return Object.freeze({
+    ratio: number('ratio', (n) => n >= 0, 'a fraction of the requests, 0 or more (0.2: retries may add 20 %)'),
+    minPerSecond: number('minPerSecond', (n) => n >= 0, 'a number of retries per second, 0 or more'),
+    windowMs: number('windowMs', (n) => n >= 10, 'a window in milliseconds, at least 10'),
+  });
+}
+
+function maxMirrorsOption(v: unknown): number {
+  if (v === undefined) return DEFAULT_MAX_MIRRORS_IN_FLIGHT;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) throw invalidArgument(`options.maxMirrorsInFlight must be a whole number, 0 or more (0: never mirror), got ${JSON.stringify(v)}`);
+  return v;
 }
 
 function caFileOption(path: string | undefined, fromEnv: boolean, hasToken: boolean): string | undefined {

@@ -19,6 +19,9 @@ import { compileAuthorizationPolicy, type CompiledAuthorizationPolicy } from './
 import { compilePeerAuthentication, type CompiledPeerAuthentication } from './peer-authentication.js';
 import { compileStringMatch } from './string-match.js';
 import { AUTO_MTLS } from './compiled.js';
+import { compileRoutePolicy, mirrorHosts } from './compile-route-policy.js';
+import { compileRetryLimits } from './compile-retry-limits.js';
+import { NO_RETRY_LIMITS } from './route-policy.js';
 import type {
   ClientTls,
   CompiledDestinationRule,
@@ -77,7 +80,7 @@ export function compileResource(msg: ResourceMsg): CompiledPiece {
   if (resource.kind === 'AuthorizationPolicy') return { kind: 'AuthorizationPolicy', policy: compileAuthorizationPolicy(resource) };
   if (resource.kind === 'PeerAuthentication') return { kind: 'PeerAuthentication', policy: compilePeerAuthentication(resource, msg.createdMs) };
   const routes = compileVirtualServiceRoutes(resource);
-  const destinations = [...new Set(routes.flatMap((r) => r.destinations.map((d) => d.host)))];
+  const destinations = [...new Set(routes.flatMap((r) => [...r.destinations.map((d) => d.host), ...mirrorHosts(r.destinations[0]!.policy!)]))];
   const hosts = [...new Set(resource.spec.hosts.map((h) => toFqdn(h, ns)))];
   return { kind: 'VirtualService', tables: hosts.map((host) => ({ host, source, routes })), destinations };
 }
@@ -118,11 +121,13 @@ function compileVirtualServiceRoutes(vs: VirtualService): CompiledRoute[] {
 }
 
 function compileRoute(route: HTTPRoute, name: string, namespace: string): CompiledRoute {
+  const policy = compileRoutePolicy(route, namespace, name);
   const destinations: RouteDecision[] = route.route.map((d) => ({
     host: toFqdn(d.destination.host, namespace),
     subset: d.destination.subset,
     port: d.destination.port?.number,
     routeName: name,
+    policy,
   }));
   // Istio: one destination takes all traffic whatever its weight; with several, an omitted weight is 0.
   const weights = route.route.length === 1 ? [1] : route.route.map((d) => d.weight ?? 0);
@@ -165,6 +170,7 @@ function compileDestinationRule(host: string, rule: DestinationRule): CompiledDe
   const source = `${rule.metadata.namespace}/${rule.metadata.name}`;
   const balancer = balancerOf(rule.spec.trafficPolicy?.loadBalancer?.simple, canonicalBalancerName(undefined), 'spec.trafficPolicy.loadBalancer.simple', rule);
   const tls = compileClientTls(rule.spec.trafficPolicy?.tls, AUTO_MTLS, `DestinationRule ${source}: spec.trafficPolicy.tls`);
+  const retryLimits = compileRetryLimits(rule.spec.trafficPolicy, NO_RETRY_LIMITS, `DestinationRule ${source}`);
   const subsets = new Map<string, CompiledSubset>();
   (rule.spec.subsets ?? []).forEach((s, i) => {
     subsets.set(s.name, {
@@ -172,9 +178,10 @@ function compileDestinationRule(host: string, rule: DestinationRule): CompiledDe
       labels: Object.entries(s.labels ?? {}),
       balancer: balancerOf(s.trafficPolicy?.loadBalancer?.simple, balancer, `spec.subsets[${i}].trafficPolicy.loadBalancer.simple`, rule),
       tls: compileClientTls(s.trafficPolicy?.tls, tls, `DestinationRule ${source}: spec.subsets[${i}].trafficPolicy.tls`),
+      retryLimits: compileRetryLimits(s.trafficPolicy, retryLimits, `DestinationRule ${source} subset ${s.name}`),
     });
   });
-  return { host, source, balancer, tls, subsets };
+  return { host, source, balancer, tls, retryLimits, subsets };
 }
 
 /**

@@ -4,6 +4,7 @@ import type { ClientTlsMode } from '@weft/api';
 import type { ValueMatcher } from './string-match.js';
 import { DEFAULT_PEER_AUTHENTICATION, type WorkloadPeerAuthentication } from './peer-authentication.js';
 import { NO_AUTHORIZATION, type WorkloadAuthorization } from './workload-authorization.js';
+import type { RetryLimits, RoutePolicy } from './route-policy.js';
 
 /** Where the route stage sends a request: a host, optionally a subset and a port. Precomputed per destination. */
 export interface RouteDecision {
@@ -12,6 +13,8 @@ export interface RouteDecision {
   readonly port: number | undefined;
   /** The HTTPRoute's name, or `<vs namespace>/<vs name>#<index>`, or `default` when no VirtualService applies. */
   readonly routeName: string;
+  /** The route's timeout, retries, fault and mirrors (route-policy.ts); absent: Istio's defaults (DEFAULT_ROUTE_POLICY). */
+  readonly policy?: RoutePolicy;
 }
 
 export interface HeaderMatcher {
@@ -85,6 +88,8 @@ export interface CompiledSubset {
   readonly balancer: string;
   /** trafficPolicy.tls (the subset's as a whole when it sets a mode, else the rule's, else AUTO_MTLS). */
   readonly tls: ClientTls;
+  /** Caps on concurrent retries (connectionPool.http.maxRetries, retryBudget); absent: none. */
+  readonly retryLimits?: RetryLimits;
 }
 
 export interface CompiledDestinationRule {
@@ -93,6 +98,8 @@ export interface CompiledDestinationRule {
   readonly source: string;
   readonly balancer: string;
   readonly tls: ClientTls;
+  /** Caps on concurrent retries (connectionPool.http.maxRetries, retryBudget); absent: none. */
+  readonly retryLimits?: RetryLimits;
   readonly subsets: ReadonlyMap<string, CompiledSubset>;
 }
 

@@ -39,7 +39,7 @@ describe('ConfigReceiver', () => {
   it('holds a NACKed resource, so the next delta applies on top of it, and a delta fixing it compiles again', () => {
     const receiver = new ConfigReceiver(NS);
     receiver.receive(full('1', [vs('reviews', 'v1', '1')]));
-    const bad = receiver.receive(delta('1', '2', [vs('ratings', 'v1', '2', { fault: { abort: { httpStatus: 500 } } })]));
+    const bad = receiver.receive(delta('1', '2', [vs('ratings', 'v1', '2', { fault: { abort: { http2Error: 'REFUSED_STREAM' } } })]));
     expect(bad.ok).to.equal(false);
     expect(!bad.ok && bad.error).to.match(/^VirtualService bookinfo\/ratings: spec\.http\[0\]\.fault/);
     expect(receiver.received.version).to.equal('2'); // mirrors what weftd sent, NACKed or not
