@@ -11,6 +11,7 @@ export type WeftErrorCode =
   | 'CLUSTER_NOT_FOUND'
   | 'UPSTREAM_CONNECT_FAILURE'
   | 'UPSTREAM_RESET'
+  | 'UPSTREAM_OVERFLOW'
   | 'UPSTREAM_TIMEOUT'
   | 'FAULT_ABORT'
   | 'EXTERNAL_HOST_BLOCKED'
@@ -44,6 +45,8 @@ const CODE_INFO: Readonly<Record<WeftErrorCode, CodeInfo>> = {
   CLUSTER_NOT_FOUND: { status: 503, flag: 'NC', envoyBody: '' },
   UPSTREAM_CONNECT_FAILURE: { status: 503, flag: 'UF', envoyBody: CONNECT_FAILURE_BODY },
   UPSTREAM_RESET: { status: 503, flag: 'UR', envoyBody: RESET_BODY },
+  // DestinationRule connectionPool limits reached (Envoy's circuit breakers): refused at once.
+  UPSTREAM_OVERFLOW: { status: 503, flag: 'UO', envoyBody: 'upstream connect error or disconnect/reset before headers. reset reason: overflow' },
   // The route's timeout (or x-envoy-upstream-rq-timeout-ms, or a retry's perTryTimeout) ran out.
   UPSTREAM_TIMEOUT: { status: 504, flag: 'UT', envoyBody: 'upstream request timeout' },
   // VirtualService fault.abort; the status is the rule's httpStatus (set per error).

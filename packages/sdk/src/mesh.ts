@@ -5,7 +5,10 @@ import { EventEmitter } from 'node:events';
 import http from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { MAX_CONFIRM_TIMEOUT_MS, toFqdn, type ConfigUpdateMsg, type EndpointMsg, type EndpointsUpdateMsg } from '@weft/api';
-import { ClusterDirectory } from './client/clusters.js';
+import { ClusterDirectory, type ClusterStats } from './client/clusters.js';
+import { clusterTlsOf } from './client/cluster-tls.js';
+import { connectionPoolStage } from './client/connection-pool-stage.js';
+import { outlierStage } from './client/outlier-stage.js';
 import { closeOnSignals, forgetOnSignals } from './lifecycle/signals.js';
 import { egressStage } from './client/egress-stage.js';
 import { fetchEdge } from './client/fetch-edge.js';
@@ -15,7 +18,6 @@ import { requestEdge } from './client/request-edge.js';
 import { routeStage } from './client/route-stage.js';
 import { TargetParser } from './client/target.js';
 import { Transport } from './client/transport.js';
-import { clientTlsOf } from './client/mtls-connect.js';
 import { EMPTY_CONFIG, type CompiledConfig } from './config/compiled.js';
 import { ConfigReceiver } from './config/config-receiver.js';
 import { WeftError } from './errors.js';
@@ -65,7 +67,7 @@ export class Mesh extends EventEmitter {
   private readonly clusters = new ClusterDirectory();
   private readonly transport = new Transport({
     tls: () => this.identity?.tls() ?? null,
-    clientTls: (req) => clientTlsOf(this.config, req),
+    clientTls: (req) => clusterTlsOf(this.config, req),
     identityRefused: (e) => this.errors.report(e),
     tlsSettingsProblem: (e) => this.errors.report(e),
   });
@@ -159,6 +161,8 @@ export class Mesh extends EventEmitter {
       egressStage({ mode: this.options.outboundTrafficPolicy.mode, config: () => this.config, clusters: this.clusters, awaitHost: (host) => this.awaitHost(host) }),
       routeStage({ config: () => this.config }),
       pickStage({ clusters: this.clusters, awaitHost: (host) => this.awaitHost(host) }),
+      connectionPoolStage(),
+      outlierStage(),
     ];
   }
 
@@ -214,6 +218,14 @@ export class Mesh extends EventEmitter {
     const failure = explainConnectFailure(this.options.controlPlane, code, details);
     if (this.firstConnectFailure) this.firstConnectFailure(failure);
     else this.emit('connectFailed', failure);
+  }
+
+  /**
+   * Every cluster (host, subset, port) this workload has sent to: its balancer, endpoints, outlier
+   * ejections (and panic mode), and connection-pool counts (in flight, waiting, refused with UO).
+   */
+  clusterStats(): ClusterStats[] {
+    return this.clusters.stats();
   }
 
   status(): MeshStatus {

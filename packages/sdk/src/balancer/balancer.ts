@@ -1,15 +1,39 @@
 // Load balancers, registered by name as in grpc-js. A balancer turns the endpoint list of one
-// cluster into an immutable Picker; the mesh rebuilds the Picker only when the endpoints or the
-// config of that cluster change, so pick() is the only per-request work.
+// cluster into an immutable Picker; the mesh rebuilds the Picker only when the endpoints, their health
+// (outlier ejection) or the config of that cluster change, so pick() is the only per-request work.
+import type { LoadBalancing } from '../config/traffic-policy.js';
 import type { Endpoint } from './endpoint.js';
+
+/** What a pick may depend on besides the endpoints. */
+export interface PickContext {
+  /** The request's hash for consistent-hash balancers (undefined: the request has no key). */
+  readonly hash?: number;
+  /**
+   * Endpoints this call already tried (a retry): a balancer that can, picks another (the ring walks on,
+   * as Envoy's previous-hosts predicate makes it); the pick stage falls back to any other endpoint.
+   */
+  readonly avoid?: ReadonlySet<Endpoint>;
+}
 
 export interface Picker {
   /** The endpoint for the next request, or undefined when the cluster has none. */
-  pick(): Endpoint | undefined;
+  pick(ctx?: PickContext): Endpoint | undefined;
+  /**
+   * The time an endpoint took to answer (headers or failure), for balancers that learn from latency
+   * (PEAK_EWMA); absent on the others, so the pick stage measures nothing for them.
+   */
+  observe?(endpoint: Endpoint, latencyMs: number): void;
+}
+
+/** The cluster's loadBalancer settings a balancer may read (consistent hash sizes, warmup). */
+export interface BalancerOptions {
+  readonly loadBalancing?: LoadBalancing;
+  /** Milliseconds on a monotonic clock (performance.now); tests pass their own. */
+  readonly now?: () => number;
 }
 
 /** Builds a Picker over a non-empty or empty endpoint list; must not keep a reference it mutates. */
-export type BalancerFactory = (endpoints: readonly Endpoint[]) => Picker;
+export type BalancerFactory = (endpoints: readonly Endpoint[], options?: BalancerOptions) => Picker;
 
 const balancers = new Map<string, BalancerFactory>();
 

@@ -20,6 +20,8 @@ export interface Endpoint {
   readonly labels: Readonly<Record<string, string>>;
   /** Requests sent to it whose response body has not ended yet (LEAST_REQUEST reads it). */
   outstanding: number;
+  /** When it joined the client's view (performance.now() ms): slow start (warmup) ramps its weight from there. */
+  readonly addedAt?: number;
 }
 
 export function originOf(address: string, port: number, scheme: 'http' | 'https' = 'http'): string {

@@ -3,7 +3,8 @@
 // draw, which is itself random). O(1) per pick, and it steers away from slow endpoints because their
 // requests stay outstanding longer.
 import type { Endpoint } from './endpoint.js';
-import type { Picker } from './balancer.js';
+import type { BalancerOptions, Picker } from './balancer.js';
+import { WarmingLeastRequestPicker } from './slow-start.js';
 
 export class LeastRequestPicker implements Picker {
   constructor(private readonly endpoints: readonly Endpoint[]) {}
@@ -22,4 +23,10 @@ export class LeastRequestPicker implements Picker {
   }
 }
 
-export const leastRequest = (endpoints: readonly Endpoint[]): Picker => new LeastRequestPicker(endpoints);
+/** With loadBalancer.warmup, new endpoints ramp up (slow-start.ts). */
+export const leastRequest = (endpoints: readonly Endpoint[], options?: BalancerOptions): Picker => {
+  const warmup = options?.loadBalancing?.warmup;
+  return warmup ? new WarmingLeastRequestPicker(endpoints, warmup, options?.now ?? performanceNow) : new LeastRequestPicker(endpoints);
+};
+
+const performanceNow = (): number => performance.now();

@@ -1,7 +1,8 @@
 // ROUND_ROBIN: strict rotation over the list. The start is random so that many clients that got the
 // same list at the same moment do not all hit its first endpoint together.
 import type { Endpoint } from './endpoint.js';
-import type { Picker } from './balancer.js';
+import type { BalancerOptions, Picker } from './balancer.js';
+import { WarmingRoundRobinPicker } from './slow-start.js';
 
 export class RoundRobinPicker implements Picker {
   private next: number;
@@ -19,4 +20,10 @@ export class RoundRobinPicker implements Picker {
   }
 }
 
-export const roundRobin = (endpoints: readonly Endpoint[]): Picker => new RoundRobinPicker(endpoints);
+/** With loadBalancer.warmup, new endpoints ramp up (slow-start.ts). */
+export const roundRobin = (endpoints: readonly Endpoint[], options?: BalancerOptions): Picker => {
+  const warmup = options?.loadBalancing?.warmup;
+  return warmup ? new WarmingRoundRobinPicker(endpoints, warmup, options?.now ?? performanceNow) : new RoundRobinPicker(endpoints);
+};
+
+const performanceNow = (): number => performance.now();

@@ -1,22 +1,83 @@
 // The client's view of endpoints and the clusters built over it. A cluster is (host, subset, service
-// port): the endpoints of the host that carry the subset's labels and serve that port, behind the
-// Picker of the balancer the DestinationRule names. Clusters are made on first use and rebuilt only
-// when the endpoints of their host or the config change; a request just looks its cluster up.
+// port): the endpoints of the host that carry the subset's labels and serve that port, the trafficPolicy
+// merged for it (config/traffic-policy.ts: balancer, consistent hash, warmup, connection pool, outlier
+// detection, tls), and the Picker of its balancer over the endpoints that are not ejected. Clusters are
+// made on first use and rebuilt only when the endpoints of their host, the config, or the set of ejected
+// endpoints change; a request just looks its cluster up.
+// What a cluster counts (connections and waiting requests, ejections) lives in state objects kept
+// across rebuilds while the settings they count for stay the same: an endpoint push does not forget
+// that an endpoint is ejected, nor the requests in flight.
 import { parseFqdn, type InstanceMsg } from '@weft/api';
-import { DEFAULT_BALANCER, EMPTY_PICKER, getBalancer, type Picker } from '../balancer/index.js';
+import { EMPTY_PICKER, getBalancer, type Picker } from '../balancer/index.js';
 import { originOf, type Endpoint } from '../balancer/endpoint.js';
-import { EMPTY_CONFIG, type CompiledConfig } from '../config/compiled.js';
+import { EMPTY_CONFIG, type CompiledConfig, type CompiledDestinationRule, type CompiledSubset } from '../config/compiled.js';
+import {
+  clusterPolicy,
+  DEFAULT_CLUSTER_POLICY,
+  type ClusterPolicy,
+  type CompiledTrafficPolicy,
+  type ConnectionPoolLimits,
+  type LoadBalancing,
+} from '../config/traffic-policy.js';
+import { ConnectionLimiter } from './connection-limiter.js';
+import { OutlierDetector } from './outlier-detector.js';
+
+declare module './pipeline.js' {
+  interface OutboundRequest {
+    /**
+     * The cluster the pick stage took req.endpoint from (mesh requests; undefined outside the mesh): the
+     * stages below it read its limits, outlier detection and policy (tls, pool settings) from here.
+     */
+    cluster?: Cluster;
+  }
+}
 
 export interface Cluster {
   readonly host: string;
   readonly subset: string | undefined;
   /** 0 = the request named no port: every endpoint of the host. */
   readonly port: number;
+  /** Every endpoint of the cluster, ejected or not. */
   readonly endpoints: readonly Endpoint[];
+  /** The endpoints requests may go to: those not ejected (all of them in panic mode). */
+  readonly eligible: readonly Endpoint[];
+  /** The balancer over `eligible`. */
   readonly picker: Picker;
   readonly balancer: string;
   /** False when a route names a subset no DestinationRule defines. */
   readonly subsetDefined: boolean;
+  /** The DestinationRule's trafficPolicy as it applies to this cluster. */
+  readonly policy: ClusterPolicy;
+  /** Connection-pool limits being counted; undefined when the policy sets none. */
+  readonly limiter: ConnectionLimiter | undefined;
+  /** Outlier detection; undefined when the policy has none. */
+  readonly outlier: OutlierDetector | undefined;
+}
+
+/** What a cluster counts, kept across its rebuilds. */
+interface ClusterState {
+  limiter: ConnectionLimiter | undefined;
+  outlier: OutlierDetector | undefined;
+}
+
+/** One cluster's figures, for mesh.clusterStats(). */
+export interface ClusterStats {
+  host: string;
+  subset: string | undefined;
+  port: number;
+  balancer: string;
+  endpoints: number;
+  /** Endpoints ejected by outlier detection now. */
+  ejected: number;
+  /** True while too few endpoints are healthy (minHealthPercent): all of them are used. */
+  panic: boolean;
+  ejectionsTotal: number;
+  /** Ejections maxEjectionPercent did not allow. */
+  ejectionsRefused: number;
+  /** Requests holding a connection, waiting for one, and refused with UO. */
+  active: number;
+  pending: number;
+  overflows: number;
 }
 
 /** Endpoints of one host as weftd last listed them, and the clusters over them. */
@@ -31,6 +92,8 @@ export class HostView {
   endpoints: readonly Endpoint[] = [];
   /** subset name ('' = whole host) → service port (0 = any) → cluster. */
   readonly clusters = new Map<string, Map<number, Cluster>>();
+  /** `subset|port` → what that cluster counts. */
+  readonly state = new Map<string, ClusterState>();
 
   constructor(readonly host: string) {}
 }
@@ -38,6 +101,9 @@ export class HostView {
 export class ClusterDirectory {
   private readonly hosts = new Map<string, HostView>();
   private config: CompiledConfig = EMPTY_CONFIG;
+
+  /** `now` is a monotonic clock in ms (tests drive their own). */
+  constructor(private readonly now: () => number = () => performance.now()) {}
 
   /** The view of a host, created (unknown, empty) on first ask. */
   view(host: string): HostView {
@@ -76,6 +142,11 @@ export class ClusterDirectory {
       c = this.build(view, subset, port);
       byPort.set(port, c);
     }
+    if (c.outlier !== undefined) {
+      // Ejected endpoints whose time is over return here (the detector's sweeps are lazy).
+      c.outlier.tick();
+      c = byPort.get(port)!;
+    }
     return c;
   }
 
@@ -100,6 +171,7 @@ export class ClusterDirectory {
     const previous = new Map(view.endpoints.map((e) => [endpointKey(e.instanceId, e.origin), e]));
     const next: Endpoint[] = [];
     const namespace = parseFqdn(host)?.namespace ?? '';
+    const now = this.now();
     for (const inst of instances) {
       const ep = inst.endpoint;
       if (!ep || !ep.address || !ep.port) continue;
@@ -123,6 +195,7 @@ export class ClusterDirectory {
         mtls: ep.mtls === true,
         labels: Object.freeze({ ...inst.labels }),
         outstanding: kept?.outstanding ?? 0,
+        addedAt: kept?.addedAt ?? now,
       });
       if (kept) previous.delete(endpointKey(inst.instanceId, origin));
     }
@@ -141,6 +214,33 @@ export class ClusterDirectory {
     return set;
   }
 
+  /** The figures of every cluster built so far. */
+  stats(): ClusterStats[] {
+    const out: ClusterStats[] = [];
+    for (const view of this.hosts.values()) {
+      for (const byPort of view.clusters.values()) {
+        for (const c of byPort.values()) {
+          c.outlier?.tick();
+          out.push({
+            host: c.host,
+            subset: c.subset,
+            port: c.port,
+            balancer: c.balancer,
+            endpoints: c.endpoints.length,
+            ejected: c.outlier?.ejected ?? 0,
+            panic: c.outlier?.panic ?? false,
+            ejectionsTotal: c.outlier?.ejectionsTotal ?? 0,
+            ejectionsRefused: c.outlier?.ejectionsRefused ?? 0,
+            active: c.limiter?.active ?? 0,
+            pending: c.limiter?.pending ?? 0,
+            overflows: c.limiter?.overflows ?? 0,
+          });
+        }
+      }
+    }
+    return out;
+  }
+
   private rebuild(view: HostView): void {
     for (const [subsetKey, byPort] of view.clusters) {
       for (const port of byPort.keys()) byPort.set(port, this.build(view, subsetKey || undefined, port));
@@ -151,7 +251,7 @@ export class ClusterDirectory {
     const rule = this.config.destinationRules.get(view.host);
     const subsetRule = subset === undefined ? undefined : rule?.subsets.get(subset);
     const subsetDefined = subset === undefined || subsetRule !== undefined;
-    const balancer = subsetRule?.balancer ?? rule?.balancer ?? DEFAULT_BALANCER;
+    const policy = rule ? clusterPolicy(trafficOf(rule), subsetRule && subsetTrafficOf(rule, subsetRule), port) : DEFAULT_CLUSTER_POLICY;
     let endpoints: Endpoint[] = [];
     if (subsetDefined) {
       const labels = subsetRule?.labels ?? [];
@@ -159,10 +259,63 @@ export class ClusterDirectory {
         (e) => (port === 0 || e.servicePort === 0 || e.servicePort === port) && labels.every(([k, v]) => e.labels[k] === v),
       );
     }
-    const factory = getBalancer(balancer);
-    const picker = endpoints.length === 0 || !factory ? EMPTY_PICKER : factory(endpoints);
-    return { host: view.host, subset, port, endpoints, picker, balancer, subsetDefined };
+    const stateKey = `${subset ?? ''}|${port}`;
+    const previous = view.state.get(stateKey);
+    const cp = policy.connectionPool;
+    const limiter = cp === undefined || !counts(cp) ? undefined : previous?.limiter?.limits.key === cp.key ? previous.limiter : new ConnectionLimiter(cp);
+    const od = policy.outlierDetection;
+    const outlier = od === undefined
+      ? undefined
+      : previous?.outlier?.settings.key === od.key
+        ? previous.outlier
+        : new OutlierDetector(od, () => this.ejectionsChanged(view, subset, port), this.now);
+    outlier?.sync(endpoints);
+    view.state.set(stateKey, { limiter, outlier });
+    const balancer = policy.loadBalancing.balancer;
+    const eligible = eligibleOf(endpoints, outlier);
+    const picker = this.pickerOf(eligible, policy.loadBalancing);
+    return { host: view.host, subset, port, endpoints, eligible, picker, balancer, subsetDefined, policy, limiter, outlier };
   }
+
+  private pickerOf(eligible: readonly Endpoint[], lb: LoadBalancing): Picker {
+    const factory = getBalancer(lb.balancer);
+    return eligible.length === 0 || !factory ? EMPTY_PICKER : factory(eligible, { loadBalancing: lb, now: this.now });
+  }
+
+  /** An endpoint of the cluster was ejected or returned: only its picker changes. */
+  private ejectionsChanged(view: HostView, subset: string | undefined, port: number): void {
+    const byPort = view.clusters.get(subset ?? '');
+    const c = byPort?.get(port);
+    if (!byPort || !c) return;
+    const eligible = eligibleOf(c.endpoints, c.outlier);
+    byPort.set(port, { ...c, eligible, picker: this.pickerOf(eligible, c.policy.loadBalancing) });
+  }
+}
+
+/** The endpoints not ejected, or all of them in panic mode (as Envoy). */
+function eligibleOf(endpoints: readonly Endpoint[], outlier: OutlierDetector | undefined): readonly Endpoint[] {
+  if (outlier === undefined || outlier.ejected === 0 || outlier.panic) return endpoints;
+  return endpoints.filter((e) => !outlier.isEjected(e));
+}
+
+/** A limiter is needed only when some count is limited (the other settings shape undici's pools). */
+function counts(cp: ConnectionPoolLimits): boolean {
+  return cp.maxConnections !== Infinity || cp.maxPendingRequests !== Infinity || cp.maxRequests !== Infinity;
+}
+
+/** The rule's trafficPolicy; rules built without one (tests) say only their balancer and tls. */
+function trafficOf(rule: CompiledDestinationRule): CompiledTrafficPolicy {
+  return rule.traffic ?? { layer: { loadBalancing: loadBalancingNamed(rule.balancer), tls: rule.tls }, ports: new Map() };
+}
+
+function subsetTrafficOf(rule: CompiledDestinationRule, subset: CompiledSubset): CompiledTrafficPolicy | undefined {
+  if (subset.traffic !== undefined || rule.traffic !== undefined) return subset.traffic;
+  if (subset.balancer === rule.balancer && subset.tls === rule.tls) return undefined;
+  return { layer: { loadBalancing: loadBalancingNamed(subset.balancer), tls: subset.tls }, ports: new Map() };
+}
+
+function loadBalancingNamed(balancer: string): LoadBalancing {
+  return { balancer, consistentHash: undefined, warmup: undefined, key: balancer };
 }
 
 function endpointKey(instanceId: string, origin: string): string {

@@ -5,6 +5,10 @@
 // requests; `pool.request()` (the dispatcher API, not fetch) keeps the per-request cost low. Mesh
 // endpoints' pools live while the endpoint is in a view (retain); external origins' pools are a
 // separate bounded set (external-pools.ts).
+// A cluster's DestinationRule connectionPool shapes its pools (connection-pool-options.ts): at most
+// maxConnections per endpoint, maxRequestsPerConnection, idleTimeout as undici's keep-alive timeout, and
+// connectTimeout; pools with other settings are other pools (the settings are part of the key), so two
+// clusters of one endpoint never share connections made for different limits.
 // Connection-level failures become WeftErrors with Envoy's flags (UF: could not connect, including a
 // failed TLS handshake or certificate check, or TLS settings whose files cannot be used; UR: reset).
 import { Pool } from 'undici';
@@ -15,6 +19,8 @@ import { ExternalPools, type PoolConnect } from './external-pools.js';
 import { expectedSpiffeId, mtlsConnectOptions, PEER_IDENTITY_ERROR, speaksMtls } from './mtls-connect.js';
 import { TLS_SETTINGS_ERROR } from './pem-files.js';
 import { TlsOriginator } from './tls-origination.js';
+import { poolOptionsOf } from './connection-pool-options.js';
+import type { ConnectionPoolLimits } from '../config/traffic-policy.js';
 import type { Endpoint } from '../balancer/endpoint.js';
 import type { Handler, OutboundRequest, OutboundResponse } from './pipeline.js';
 
@@ -52,6 +58,8 @@ interface MeshPool {
   kind: 'plain' | 'mtls' | 'originate';
   /** For originating pools: where the settings are written (`DestinationRule shop/ext: spec.trafficPolicy.tls`). */
   source?: string;
+  /** The connectionPool settings it was made with ('' for the defaults). */
+  poolKey: string;
 }
 
 /** The pool key and connector of one endpoint with one origination setting, made once rather than per request. */
@@ -80,6 +88,8 @@ export class Transport {
     const endpoint = req.endpoint!;
     const tls = this.options.clientTls?.(req) ?? AUTO_MTLS;
     const origination = tls.origination;
+    const limits = req.cluster?.policy.connectionPool;
+    const poolKey = limits?.poolKey ?? '';
     let pool: Pool;
     if (req.external) {
       if (this.closed) throw new WeftError('MESH_CLOSED', 'the mesh is closed');
@@ -87,13 +97,15 @@ export class Transport {
       pool = origination ? this.external.get(httpsOrigin(endpoint.origin), this.originationConnect(endpoint, origination, req.target.host)) : this.external.get(endpoint.origin);
     } else if (origination) {
       const connect = this.originationConnect(endpoint, origination, req.target.host);
-      pool = this.pools.get(connect.key)?.pool ?? this.openOriginating(connect, endpoint);
+      const key = poolKey === '' ? connect.key : `${connect.key} ${poolKey}`;
+      pool = this.pools.get(key)?.pool ?? this.openOriginating(key, connect, endpoint, limits);
     } else {
       const material = this.options.tls?.() ?? null;
       const mtls = speaksMtls(endpoint, material) && tls.mode !== 'DISABLE';
       // The identity to check is part of the key: a port taken over by another registration gets a new pool.
-      const key = mtls ? this.mtlsKey(endpoint, material) : endpoint.origin;
-      pool = this.pools.get(key)?.pool ?? this.open(key, endpoint, mtls ? material : null);
+      const base = mtls ? this.mtlsKey(endpoint, material) : endpoint.origin;
+      const key = poolKey === '' ? base : `${base} ${poolKey}`;
+      pool = this.pools.get(key)?.pool ?? this.open(key, endpoint, mtls ? material : null, limits);
     }
     try {
       return (await pool.request({
@@ -157,27 +169,31 @@ export class Transport {
     return connect;
   }
 
-  private open(key: string, endpoint: Endpoint, material: TlsMaterial | null): Pool {
+  private open(key: string, endpoint: Endpoint, material: TlsMaterial | null, limits: ConnectionPoolLimits | undefined): Pool {
     if (this.closed) throw new WeftError('MESH_CLOSED', 'the mesh is closed');
     const origin = endpoint.origin;
-    const base = { connections: this.options.connections ?? null, pipelining: 1 };
+    const poolKey = limits?.poolKey ?? '';
+    const { connectTimeout, ...base } = poolOptionsOf(this.options.connections, limits);
     const pool = material
-      ? new Pool(httpsOrigin(origin), { ...base, connect: mtlsConnectOptions(endpoint, material) })
-      : new Pool(origin, base);
+      ? new Pool(httpsOrigin(origin), { ...base, connect: { ...mtlsConnectOptions(endpoint, material), ...(connectTimeout === undefined ? {} : { timeout: connectTimeout }) } })
+      : new Pool(origin, { ...base, ...(connectTimeout === undefined ? {} : { connectTimeout }) });
     // The pools of older certificates (or of a former registration) take no new request: they close once what they carry is done.
-    if (material) this.closeOthers(origin, (p) => p.kind === 'mtls');
-    this.pools.set(key, { origin, pool, kind: material ? 'mtls' : 'plain' });
+    if (material) this.closeOthers(origin, (p) => p.kind === 'mtls' && p.poolKey === poolKey);
+    this.pools.set(key, { origin, pool, kind: material ? 'mtls' : 'plain', poolKey });
     return pool;
   }
 
-  private openOriginating(connect: OriginationConnect, endpoint: Endpoint): Pool {
+  private openOriginating(key: string, connect: OriginationConnect, endpoint: Endpoint, limits: ConnectionPoolLimits | undefined): Pool {
     if (this.closed) throw new WeftError('MESH_CLOSED', 'the mesh is closed');
     const origin = endpoint.origin;
     const source = connect.origination.source;
-    const pool = new Pool(httpsOrigin(origin), { connections: this.options.connections ?? null, pipelining: 1, connect: connect.connector() });
+    const poolKey = limits?.poolKey ?? '';
+    // The connector is tls-origination.ts's own (it makes the TLS): undici applies no connectTimeout to a connector function.
+    const { connectTimeout: _notApplied, ...base } = poolOptionsOf(this.options.connections, limits);
+    const pool = new Pool(httpsOrigin(origin), { ...base, connect: connect.connector() });
     // The same rule's former settings for this endpoint take no new request.
-    this.closeOthers(origin, (p) => p.kind === 'originate' && p.source === source);
-    this.pools.set(connect.key, { origin, pool, kind: 'originate', source });
+    this.closeOthers(origin, (p) => p.kind === 'originate' && p.source === source && p.poolKey === poolKey);
+    this.pools.set(key, { origin, pool, kind: 'originate', source, poolKey });
     return pool;
   }
 

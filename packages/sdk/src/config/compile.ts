@@ -19,6 +19,8 @@ import { compileAuthorizationPolicy, type CompiledAuthorizationPolicy } from './
 import { compilePeerAuthentication, type CompiledPeerAuthentication } from './peer-authentication.js';
 import { compileStringMatch } from './string-match.js';
 import { AUTO_MTLS } from './compiled.js';
+import { compileTrafficPolicy, TrafficPolicyError } from './compile-traffic-policy.js';
+import type { CompiledTrafficPolicy } from './traffic-policy.js';
 import { compileRoutePolicy, mirrorHosts } from './compile-route-policy.js';
 import { compileRetryLimits } from './compile-retry-limits.js';
 import { NO_RETRY_LIMITS } from './route-policy.js';
@@ -178,10 +180,20 @@ function compileDestinationRule(host: string, rule: DestinationRule): CompiledDe
       labels: Object.entries(s.labels ?? {}),
       balancer: balancerOf(s.trafficPolicy?.loadBalancer?.simple, balancer, `spec.subsets[${i}].trafficPolicy.loadBalancer.simple`, rule),
       tls: compileClientTls(s.trafficPolicy?.tls, tls, `DestinationRule ${source}: spec.subsets[${i}].trafficPolicy.tls`),
+      traffic: s.trafficPolicy === undefined ? undefined : trafficPolicyOf(s.trafficPolicy, source, `spec.subsets[${i}].trafficPolicy`),
       retryLimits: compileRetryLimits(s.trafficPolicy, retryLimits, `DestinationRule ${source} subset ${s.name}`),
     });
   });
-  return { host, source, balancer, tls, retryLimits, subsets };
+  return { host, source, balancer, tls, retryLimits, subsets, traffic: trafficPolicyOf(rule.spec.trafficPolicy, source, 'spec.trafficPolicy') };
+}
+
+/** The trafficPolicy parts clusters are built from: balancing, connection pool, outlier detection, tls per port. */
+function trafficPolicyOf(policy: DestinationRule['spec']['trafficPolicy'], source: string, path: string): CompiledTrafficPolicy {
+  try {
+    return compileTrafficPolicy(policy, `DestinationRule ${source}`, path, (tls, where) => (tls?.mode === undefined ? undefined : compileClientTls(tls, AUTO_MTLS, where)));
+  } catch (e) {
+    throw e instanceof TrafficPolicyError ? new ConfigRejectedError(e.message) : e;
+  }
 }
 
 /**

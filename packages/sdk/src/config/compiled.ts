@@ -4,6 +4,7 @@ import type { ClientTlsMode } from '@weft/api';
 import type { ValueMatcher } from './string-match.js';
 import { DEFAULT_PEER_AUTHENTICATION, type WorkloadPeerAuthentication } from './peer-authentication.js';
 import { NO_AUTHORIZATION, type WorkloadAuthorization } from './workload-authorization.js';
+import type { CompiledTrafficPolicy } from './traffic-policy.js';
 import type { RetryLimits, RoutePolicy } from './route-policy.js';
 
 /** Where the route stage sends a request: a host, optionally a subset and a port. Precomputed per destination. */
@@ -88,6 +89,8 @@ export interface CompiledSubset {
   readonly balancer: string;
   /** trafficPolicy.tls (the subset's as a whole when it sets a mode, else the rule's, else AUTO_MTLS). */
   readonly tls: ClientTls;
+  /** The subset's trafficPolicy for cluster building (traffic-policy.ts); undefined: the subset has none. */
+  readonly traffic?: CompiledTrafficPolicy;
   /** Caps on concurrent retries (connectionPool.http.maxRetries, retryBudget); absent: none. */
   readonly retryLimits?: RetryLimits;
 }
@@ -98,6 +101,8 @@ export interface CompiledDestinationRule {
   readonly source: string;
   readonly balancer: string;
   readonly tls: ClientTls;
+  /** The rule's trafficPolicy for cluster building (traffic-policy.ts: merged per subset and port). */
+  readonly traffic?: CompiledTrafficPolicy;
   /** Caps on concurrent retries (connectionPool.http.maxRetries, retryBudget); absent: none. */
   readonly retryLimits?: RetryLimits;
   readonly subsets: ReadonlyMap<string, CompiledSubset>;
