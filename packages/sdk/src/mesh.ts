@@ -16,6 +16,11 @@ import { pickStage } from './client/pick-stage.js';
 import { compose, type Handler, type Layer } from './client/pipeline.js';
 import { requestEdge } from './client/request-edge.js';
 import { routeStage } from './client/route-stage.js';
+import { faultStage } from './client/fault-stage.js';
+import { mirrorStage } from './client/mirror-stage.js';
+import { timeoutStage } from './client/timeout-stage.js';
+import { retryStage } from './client/retry-stage.js';
+import { newResilienceStats, type ResilienceStats } from './client/resilience-stats.js';
 import { TargetParser } from './client/target.js';
 import { Transport } from './client/transport.js';
 import { EMPTY_CONFIG, type CompiledConfig } from './config/compiled.js';
@@ -48,6 +53,12 @@ export interface MeshStatus {
 }
 
 export interface NackEvent { version: string; error: string }
+
+/** Counters of the client pipeline's decisions since createMesh (telemetry will export them). */
+export interface MeshStats {
+  /** Retries, timeouts, fault injections and mirrored copies (client/resilience-stats.ts). */
+  resilience: ResilienceStats;
+}
 export interface EndpointsEvent { version: string; hosts: Record<string, number> }
 
 interface HostWait {
@@ -79,6 +90,7 @@ export class Mesh extends EventEmitter {
   private readonly servers = new Map<http.Server, EndpointMsg>();
   private readonly errors: ErrorReporter;
   private readonly refusals = new RefusalLog(this);
+  private readonly resilience = newResilienceStats();
   private sessionId = '';
   private lastNack: NackEvent | null = null;
   private configReceived = false;
@@ -112,6 +124,7 @@ export class Mesh extends EventEmitter {
           pinnedCaHash: () => o.token?.parts.caHash,
           clientCertificate: () => this.identity?.credentials() ?? null,
         }),
+        holdRegistration: () => this.identity !== undefined && !this.identity.hasValidCertificate(),
       },
       {
         welcome: (w) => {
@@ -124,7 +137,6 @@ export class Mesh extends EventEmitter {
         certificate: (msg) => this.identity?.onCertificate(msg),
         bundle: (msg) => {
           this.identity?.onBundle(msg);
-        holdRegistration: () => this.identity !== undefined && !this.identity.hasValidCertificate(),
           this.emit('trustBundle', { version: msg.bundleVersion, roots: msg.trustBundlePem.length, renew: msg.renew });
         },
         disconnected: (reason) => {
@@ -143,6 +155,7 @@ export class Mesh extends EventEmitter {
           renewFraction: o.certRenewFraction,
           send: (req) => this.session.requestCertificate(req),
           error: (e) => this.errors.report(e),
+          certified: () => this.session.flushRegistration(),
         })
       : undefined;
     this.handler = compose(this.buildPipeline(), this.transport.handler);
@@ -155,11 +168,14 @@ export class Mesh extends EventEmitter {
   }
 
   /** The stages between the edges and the transport, in order (see client/pipeline.ts). */
-          certified: () => this.session.flushRegistration(),
   private buildPipeline(): Layer[] {
     return [
       egressStage({ mode: this.options.outboundTrafficPolicy.mode, config: () => this.config, clusters: this.clusters, awaitHost: (host) => this.awaitHost(host) }),
       routeStage({ config: () => this.config }),
+      faultStage({ stats: this.resilience }),
+      mirrorStage({ stats: this.resilience, maxInFlight: this.options.maxMirrorsInFlight }),
+      timeoutStage({ stats: this.resilience }),
+      retryStage({ config: () => this.config, stats: this.resilience, budget: this.options.retryBudget }),
       pickStage({ clusters: this.clusters, awaitHost: (host) => this.awaitHost(host) }),
       connectionPoolStage(),
       outlierStage(),
@@ -218,6 +234,11 @@ export class Mesh extends EventEmitter {
     const failure = explainConnectFailure(this.options.controlPlane, code, details);
     if (this.firstConnectFailure) this.firstConnectFailure(failure);
     else this.emit('connectFailed', failure);
+  }
+
+  /** What the client pipeline decided so far: a copy of the counters. */
+  stats(): MeshStats {
+    return { resilience: { ...this.resilience } };
   }
 
   /**
