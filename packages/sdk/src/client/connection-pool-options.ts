@@ -1,7 +1,9 @@
 // undici Pool options for a cluster's DestinationRule connectionPool: what undici can do itself.
 //   tcp.maxConnections             connections (per endpoint; the cluster-wide count is the
 //                                  connection-pool stage's)
-//   http.maxRequestsPerConnection  maxRequestsPerClient (1: a new connection per request)
+//   http.maxRequestsPerConnection  maxRequestsPerClient N - 1 (undici closes after the request that finds
+//                                  its count at the limit, so it lets one more through than it says);
+//                                  1: each request asks for `connection: close` (the transport's reset)
 //   http.idleTimeout / tcp.idle…   keepAliveTimeout, and keepAliveMaxTimeout so that a server's longer
 //                                  keep-alive hint cannot stretch it
 //   tcp.connectTimeout             the connector's timeout (undici's default is Istio's 10 s as well)
@@ -23,7 +25,7 @@ export function poolOptionsOf(connections: number | undefined, limits: Connectio
   const out: PoolOptions = { connections: connections ?? null, pipelining: 1 };
   if (limits === undefined) return out;
   if (limits.maxConnections !== Infinity) out.connections = Math.min(limits.maxConnections, connections ?? Infinity);
-  if (limits.maxRequestsPerConnection > 0) out.maxRequestsPerClient = limits.maxRequestsPerConnection;
+  if (limits.maxRequestsPerConnection > 1) out.maxRequestsPerClient = limits.maxRequestsPerConnection - 1;
   if (limits.idleTimeoutMs !== undefined) {
     out.keepAliveTimeout = limits.idleTimeoutMs;
     out.keepAliveMaxTimeout = limits.idleTimeoutMs;

@@ -114,6 +114,8 @@ export class Transport {
         headers: req.headers,
         body: req.body,
         signal: req.signal,
+        // maxRequestsPerConnection 1: no connection carries a second request (connection-pool-options.ts).
+        reset: limits !== undefined && limits.maxRequestsPerConnection === 1,
       })) as unknown as OutboundResponse;
     } catch (e) {
       const mapped = mapError(e, req, origination);
