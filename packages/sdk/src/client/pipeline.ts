@@ -15,13 +15,15 @@
 //   [mirror]   later: fire-and-forget copy to another RouteDecision
 //   [timeout]  later: one deadline over all attempts (an AbortSignal on req)
 //   [retry]    later: calls `next` again for another attempt; everything below runs once per attempt
-//   pick       cluster (host, subset, port) → its current Picker → req.endpoint; NO_HEALTHY_UPSTREAM when
-//              empty; counts the request as outstanding on the endpoint until the response body ends.
+//   pick       cluster (host, subset, port) → its current Picker → req.endpoint; CLUSTER_NOT_FOUND (503 NC)
+//              at once when no DestinationRule defines the subset, NO_HEALTHY_UPSTREAM (503 UH) when the
+//              cluster is empty; counts the request as outstanding on the endpoint until the response body ends.
 //              External requests get the endpoint of their origin as written (Istio's PassthroughCluster)
 //   [breaker]  later: connection-pool limits / outlier detection (reads req.endpoint)
 //   [telemetry] later: one span and metrics per attempt
-//   transport  terminal: undici Pool per endpoint origin (keep-alive), pool.request(); errors → WeftError
-//              (later: mTLS dispatcher per endpoint identity). External origins have their own
+//   transport  terminal: undici Pool per endpoint origin (keep-alive), pool.request(); errors → WeftError;
+//              over mTLS one Pool per (origin, certificate generation) that checks the server's SPIFFE ID
+//              (mtls-connect.ts). External origins have their own
 //              bounded set of pools, with TLS for https as undici does it
 //
 // A stage is `(next) => (req) => Promise<res>`: it may read or set fields of req, call next zero or
