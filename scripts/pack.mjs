@@ -55,7 +55,7 @@ function main() {
   const tarballs = packed.map((p) => join(dest, p.filename));
   console.log(`Packed into ${dest}:`);
   for (const p of packed) console.log(`  ${p.filename}  (${p.name}@${p.version}, ${p.files.length} files)`);
-  // All three in one command: npm finds @weft/api (a dependency of the other two) only among these tarballs.
+  // All four in one command: npm finds @weft/api and @weft/ca (dependencies of the others) only among these tarballs.
   console.log(`\nIn your own project:\n  npm install ${tarballs.join(' ')}`);
   return 0;
 }

@@ -19,6 +19,8 @@ import { escapeLines, escapeText } from './cli/terminal-text.js';
 const DEFAULT_SERVER = 'https://127.0.0.1:15000';
 /** weftd's default data dir, relative to where weftctl runs: the local default needs no flag. */
 const DEFAULT_CREDENTIALS = '.weft-data/admin.cred';
+/** weftctl ca rotate's default wait: well above weftd's default --rotation-wait. */
+const CA_ROTATE_TIMEOUT_MS = 5 * 60_000;
 const COMMANDS: Command[] = [applyCommand, getCommand, deleteCommand, servicesCommand, tokenCommand, caCommand, versionCommand];
 /** Flags every command takes, before or after its name. */
 const GLOBAL_FLAGS: FlagSpec[] = [
@@ -149,7 +151,9 @@ export async function run(argv: readonly string[], io = STD_IO): Promise<number>
     if (!/^https:\/\/[^/]+/.test(server)) {
       throw new UsageError(`${serverSource} ${JSON.stringify(server)} is not an https:// URL (e.g. ${DEFAULT_SERVER})`);
     }
-    client = new AdminClient(server, requestTimeout(flag('request-timeout')), await loadCredential(flag('credentials'), versionFlag || (command.name === 'version' && parsed.values.has('client'))));
+    // A root rotation waits for every workload's ACK (weftd --rotation-wait, 30 s by default): give it longer.
+    const slow = command === caCommand && parsed.positionals[0] === 'rotate' && flag('request-timeout') === undefined;
+    client = new AdminClient(server, slow ? CA_ROTATE_TIMEOUT_MS : requestTimeout(flag('request-timeout')), await loadCredential(flag('credentials'), versionFlag || (command.name === 'version' && parsed.values.has('client'))));
     const ctx: CommandContext = { client, out: io.out, err: io.err, readStdin: () => readFileSync(0) };
     const code = await command.run(ctx, parsed);
     return typeof code === 'number' ? code : 0;
