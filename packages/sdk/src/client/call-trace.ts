@@ -3,13 +3,14 @@
 // the timeout stage (above it) and the retry stage read it when they fail a call. Kept under a symbol
 // on the request rather than as a field of OutboundRequest, which stays the seam the stages share. No
 // header, path or body is ever part of a message: they may carry secrets.
+import type { Endpoint } from '../balancer/endpoint.js';
 import { isWeftError, WeftError } from '../errors.js';
 import type { OutboundRequest } from './pipeline.js';
 
 export interface CallTrace {
   attempts: number;
-  /** host:port of each attempt's endpoint, in order (an attempt that got none is left out). */
-  endpoints: string[];
+  /** Each attempt's endpoint, in order (an attempt that got none is left out); formatted only for a message. */
+  endpoints: Endpoint[];
 }
 
 const kTrace = Symbol('weft.callTrace');
@@ -26,7 +27,7 @@ export function describeCall(req: OutboundRequest): string {
   const where = d === undefined ? `${req.target.authority} (outside the mesh)` : `route ${d.routeName} to ${d.host}${d.subset ? ` subset ${d.subset}` : ''}`;
   const t = (req as Traced)[kTrace];
   if (t === undefined || t.attempts === 0) return `${where}; no attempt made`;
-  const on = t.endpoints.length > 0 ? ` on ${t.endpoints.join(', ')}` : ', no endpoint picked';
+  const on = t.endpoints.length > 0 ? ` on ${t.endpoints.map((ep) => ep.origin.slice(ep.origin.indexOf('//') + 2)).join(', ')}` : ', no endpoint picked';
   return `${where}; ${t.attempts} attempt${t.attempts === 1 ? '' : 's'}${on}`;
 }
 

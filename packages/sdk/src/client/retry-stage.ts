@@ -112,7 +112,7 @@ export function retryStage(deps: RetryStageDeps): Layer {
         }
         cluster.active--;
         if (isRetry) cluster.activeRetries--;
-        if (req.endpoint !== undefined) trace.endpoints.push(hostPort(req.endpoint));
+        if (req.endpoint !== undefined) trace.endpoints.push(req.endpoint);
         req.signal = overall;
         perTry?.settle(res?.body);
 
@@ -223,10 +223,6 @@ function discard(res: OutboundResponse): void {
   const body = res.body as OutboundResponse['body'] & { dump?(): Promise<void> };
   if (typeof body.dump === 'function') body.dump().catch(() => undefined);
   else body.destroy();
-}
-
-function hostPort(ep: Endpoint): string {
-  return ep.origin.slice(ep.origin.indexOf('//') + 2);
 }
 
 /**

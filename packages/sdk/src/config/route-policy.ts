@@ -72,8 +72,6 @@ export interface RoutePolicy {
 /** Istio's defaultRetryOn (1.24+: 503 no longer listed, so the last token is inert). */
 export const DEFAULT_RETRY_ON_TEXT = 'connect-failure,refused-stream,unavailable,cancelled,retriable-status-codes';
 export const DEFAULT_BACKOFF_BASE_MS = 25;
-/** Envoy's HostSelectionRetryMaxAttempts as Istio sets it: picks tried before a previous endpoint is accepted. */
-export const HOST_SELECTION_RETRY_MAX_ATTEMPTS = 5;
 
 /**
  * DestinationRule caps on concurrent retries to one cluster (host and subset), Envoy's retry circuit
