@@ -15,6 +15,7 @@ import { benchCaSign } from './ca-sign.js';
 import { benchFirstCert } from './ca-first-cert.js';
 import { benchMtls } from './mtls-throughput.js';
 import { benchSidecar } from './sidecar.js';
+import { benchLbSlowBackend } from './lb-slow-backend.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -223,6 +224,7 @@ try {
   if (!args.only || args.only === 'sidecar') {
     Object.assign(results, await benchSidecar(daemon, { seconds: Number(args.seconds), rounds: Number(args.rounds), concurrency: Number(args.concurrency), threads: Number(args['sidecar-threads']) }));
   }
+  if (!args.only || args.only === 'lb') Object.assign(results, await benchLbSlowBackend(daemon, { rounds: Number(args.rounds) }));
 } finally {
   await daemon.stop();
 }
