@@ -125,7 +125,7 @@ describe('mesh.fetch has the shape of fetch', function () {
     const cause = (none as TypeError).cause as WeftError;
     expect(isWeftErrorCode(cause, 'NO_HEALTHY_UPSTREAM')).to.equal(true);
     expect(cause).to.include({ status: 503, flag: 'UH' });
-    expect(cause.message).to.equal(`no healthy upstream for nobody.${NS}.svc.cluster.local`);
+    expect(cause.message).to.equal(`no healthy upstream for nobody.${NS}.svc.cluster.local (route default to nobody.${NS}.svc.cluster.local; 1 attempt, no endpoint picked)`);
 
     const closed = await startOutsideServer('closed');
     await closed.close();

@@ -130,7 +130,7 @@ spec:
     const e = await client.request('http://nobody/').catch((err: unknown) => err);
     expect(Date.now() - started).to.be.below(1000);
     expect(isWeftError(e) && e.code).to.equal('NO_HEALTHY_UPSTREAM');
-    expect((e as Error).message).to.equal(`no healthy upstream for nobody.${NS}.svc.cluster.local`);
+    expect((e as Error).message).to.equal(`no healthy upstream for nobody.${NS}.svc.cluster.local (route default to nobody.${NS}.svc.cluster.local; 1 attempt, no endpoint picked)`);
     const again = Date.now();
     await client.request('http://nobody/').catch(() => undefined);
     expect(Date.now() - again).to.be.below(100);
