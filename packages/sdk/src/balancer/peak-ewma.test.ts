@@ -23,7 +23,8 @@ describe('PEAK_EWMA', () => {
     // Unheard from, it decays toward zero: a slow endpoint is tried again after a while.
     now += 5 * DECAY_MS;
     expect(peakEwmaCost(a!, now)).to.be.below(2);
-    // Load multiplies the cost.
+    // Load multiplies the cost (it has just answered, so it is not stalled).
+    p.observe(a!, 0.5);
     a!.outstanding = 3;
     const before = peakEwmaCost(a!, now);
     expect(before).to.be.above(0);
@@ -52,5 +53,23 @@ describe('PEAK_EWMA', () => {
     const again = new Set(Array.from({ length: 2000 }, () => picker.pick()));
     expect(again.has(eps[1]!)).to.equal(false);
     expect(again.size).to.equal(3);
+  });
+
+  it('costs a busy endpoint that has not answered for longer than its estimate at least that time', () => {
+    let now = 0;
+    const eps = endpoints(2);
+    const picker = getBalancer('PEAK_EWMA')!(eps, { now: () => now });
+    for (const e of eps) picker.observe!(e, 1);
+    // The first endpoint takes a request (it was idle: busy from now) and then answers nothing.
+    eps[0]!.outstanding = 1;
+    now = 50;
+    expect(peakEwmaCost(eps[0]!, now)).to.be.closeTo(50 * 2, 1e-6);
+    // An endpoint with an inflated estimate (a 20 ms peak) is still cheaper than one silent for 50 ms.
+    picker.observe!(eps[1]!, 20);
+    for (let i = 0; i < 50; i++) expect(picker.pick()).to.equal(eps[1]);
+    // Once it answers, its cost is its estimate again (about the 30 ms it started with: no time passed to average in 1 ms).
+    picker.observe!(eps[0]!, 2);
+    expect(peakEwmaCost(eps[0]!, now)).to.be.within(2 * 29, 2 * 30);
+    eps[0]!.outstanding = 0;
   });
 });

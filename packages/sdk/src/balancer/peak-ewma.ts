@@ -8,6 +8,12 @@
 // estimate rises, so it stops being chosen within a few requests.
 // The time observed is from sending to the response headers, or to the failure (a timeout counts as
 // the time waited), as tower measures it.
+// One addition to tower's rule: an endpoint that has requests outstanding and has not answered for
+// longer than its estimate costs that time instead (its requests have waited at least that long). Without
+// it, an endpoint that turns slow keeps its old, low estimate until its first slow answer arrives, and on
+// a busy host the peaks of the fast endpoints (a GC pause, a late timer) outweigh its pile of waiting
+// requests for a while: in the lb.slow_backend benchmark tower's rule kept 98.7-99.9 % of the requests
+// within the 1 s timeout from run to run, this one 99.94 % (docs/performance.md).
 import type { BalancerOptions, Picker } from './balancer.js';
 import type { Endpoint } from './endpoint.js';
 
@@ -19,6 +25,9 @@ export const DECAY_MS = 10_000;
 interface Estimate {
   rttMs: number;
   at: number;
+  /** When it last answered (observe), and when it last went from idle to busy (a pick while it had nothing outstanding). */
+  answeredAt: number;
+  busySince: number;
 }
 
 /** Per endpoint object: the estimate outlives picker rebuilds (every config or endpoint push) and is shared by clusters. */
@@ -27,7 +36,7 @@ const estimates = new WeakMap<Endpoint, Estimate>();
 function estimateOf(ep: Endpoint, now: number): Estimate {
   let e = estimates.get(ep);
   if (e === undefined) {
-    e = { rttMs: DEFAULT_RTT_MS, at: now };
+    e = { rttMs: DEFAULT_RTT_MS, at: now, answeredAt: now, busySince: now };
     estimates.set(ep, e);
   }
   return e;
@@ -45,9 +54,16 @@ function update(e: Estimate, rttMs: number, now: number): number {
   return e.rttMs;
 }
 
-/** The endpoint's cost now: its estimate decayed since the last update, times its load. */
+/**
+ * The endpoint's cost now: its estimate decayed since the last update (or, while it has requests
+ * outstanding, the time since it last answered or last became busy, when that is longer), times its load.
+ */
 export function peakEwmaCost(ep: Endpoint, now: number): number {
-  return update(estimateOf(ep, now), 0, now) * (ep.outstanding + 1);
+  const e = estimateOf(ep, now);
+  const rtt = update(e, 0, now);
+  if (ep.outstanding === 0) return rtt;
+  const stalled = now - Math.max(e.answeredAt, e.busySince);
+  return Math.max(rtt, stalled) * (ep.outstanding + 1);
 }
 
 export class PeakEwmaPicker implements Picker {
@@ -66,12 +82,16 @@ export class PeakEwmaPicker implements Picker {
     const t = this.now();
     const a = list[i]!;
     const b = list[j]!;
-    return peakEwmaCost(b, t) < peakEwmaCost(a, t) ? b : a;
+    const chosen = peakEwmaCost(b, t) < peakEwmaCost(a, t) ? b : a;
+    if (chosen.outstanding === 0) estimateOf(chosen, t).busySince = t;
+    return chosen;
   }
 
   observe(endpoint: Endpoint, latencyMs: number): void {
     const t = this.now();
-    update(estimateOf(endpoint, t), latencyMs, t);
+    const e = estimateOf(endpoint, t);
+    update(e, latencyMs, t);
+    e.answeredAt = t;
   }
 }
 
