@@ -11,6 +11,7 @@ import { ControlPlaneClient } from '@weft/api';
 import { createMesh, type Mesh } from '@weft/sdk';
 import { expect } from 'chai';
 import { applyYaml, restartWeftdOnSamePorts, waitFor } from './sdk-fixtures.js';
+import { steadyLoad } from '../support/steady-load.js';
 import { adminFetch, createToken, startWeftd, WEFTCTL_BIN, weftctlTarget, type WeftdHandle } from '../support/weftd.js';
 
 const NS = 'shop';
@@ -62,23 +63,9 @@ describe('CA root rotation under continuous load', function () {
     const oldRoot = before.roots[0]!.fingerprint;
     expect(rootOf(server.identity!.credentials()!.chainPem)).to.equal(oldRoot);
 
-    const failures: string[] = [];
     let ok = 0;
-    let stop = false;
-    const load = Promise.all(
-      Array.from({ length: 4 }, async () => {
-        for (let i = 0; i < 1_000_000 && !stop; i++) {
-          try {
-            const r = await caller.request('http://cart/');
-            const text = await r.body.text();
-            if (r.statusCode === 200 && text === `cluster.local/ns/${NS}/sa/web-sa`) ok++;
-            else failures.push(`${r.statusCode} ${text}`);
-          } catch (e) {
-            failures.push((e as Error).message);
-          }
-        }
-      }),
-    );
+    let failures: string[] = [];
+    const load = steadyLoad(caller, 'http://cart/', `cluster.local/ns/${NS}/sa/web-sa`);
     try {
       await new Promise((r) => setTimeout(r, 500));
       const rotated = await weftctl(weftd, 'ca', 'rotate');
@@ -99,8 +86,7 @@ describe('CA root rotation under continuous load', function () {
         server.status().identity?.bundleVersion === after.bundleVersion && caller.status().identity?.bundleVersion === after.bundleVersion, 5000);
       await new Promise((r) => setTimeout(r, 500)); // traffic on the final bundle alone
     } finally {
-      stop = true;
-      await load;
+      ({ ok, failures } = await load.stop());
     }
     expect(failures, failures.slice(0, 3).join('\n')).to.deep.equal([]);
     expect(ok).to.be.greaterThan(100);

@@ -3,6 +3,7 @@
 // certificate generation and lets the old one finish; no request may fail meanwhile.
 import { createMesh, type Mesh } from '@weft/sdk';
 import { expect } from 'chai';
+import { steadyLoad } from '../support/steady-load.js';
 import { joinToken, startWeftd, type WeftdHandle } from '../support/weftd.js';
 
 const NS = 'shop';
@@ -37,23 +38,9 @@ describe('mTLS: certificate rotation under continuous load', function () {
     meshes.push(caller);
     const firstServer = server.identity!.tls()!.generation;
     const firstCaller = caller.identity!.tls()!.generation;
-    const failures: string[] = [];
-    let ok = 0;
-    const until = Date.now() + 6000; // three renewals of each end at --cert-ttl 4s
-    await Promise.all(
-      Array.from({ length: 4 }, async () => {
-        for (let i = 0; i < 100_000 && Date.now() < until; i++) {
-          try {
-            const r = await caller.request('http://cart/');
-            const text = await r.body.text();
-            if (r.statusCode === 200 && text === `cluster.local/ns/${NS}/sa/web-sa`) ok++;
-            else failures.push(`${r.statusCode} ${text}`);
-          } catch (e) {
-            failures.push((e as Error).message);
-          }
-        }
-      }),
-    );
+    const load = steadyLoad(caller, 'http://cart/', `cluster.local/ns/${NS}/sa/web-sa`);
+    await new Promise((r) => setTimeout(r, 6000)); // three renewals of each end at --cert-ttl 4s
+    const { ok, failures } = await load.stop();
     expect([...certsSeen]).to.deep.equal([]);
     expect(failures, failures.slice(0, 3).join('\n')).to.deep.equal([]);
     expect(ok).to.be.greaterThan(100);
