@@ -1,6 +1,8 @@
 // @weft/sdk: the public surface.
 export { createMesh, Mesh, SDK_VERSION } from './mesh.js';
-export type { MeshStatus, NackEvent, EndpointsEvent } from './mesh.js';
+export type { MeshStatus, MeshStats, NackEvent, EndpointsEvent } from './mesh.js';
+export type { ClusterStats } from './client/clusters.js';
+export type { ResilienceStats } from './client/resilience-stats.js';
 export type { MeshOptions } from './options.js';
 export type { ServeOptions } from './server/serve.js';
 export type { PeerIdentity } from './server/peer-identity.js';

@@ -22,16 +22,6 @@ import {
 import { ConnectionLimiter } from './connection-limiter.js';
 import { OutlierDetector } from './outlier-detector.js';
 
-declare module './pipeline.js' {
-  interface OutboundRequest {
-    /**
-     * The cluster the pick stage took req.endpoint from (mesh requests; undefined outside the mesh): the
-     * stages below it read its limits, outlier detection and policy (tls, pool settings) from here.
-     */
-    cluster?: Cluster;
-  }
-}
-
 export interface Cluster {
   readonly host: string;
   readonly subset: string | undefined;

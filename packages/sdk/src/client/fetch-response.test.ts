@@ -50,6 +50,13 @@ describe('the Response of mesh.fetch', () => {
     expect(await blackhole.text()).to.equal('');
   });
 
+  it('marks an overflow reply with x-envoy-overloaded, as Envoy does, and no other', () => {
+    const uo = localReplyResponse({ status: 503, flag: 'UO', body: 'upstream connect error or disconnect/reset before headers. reset reason: overflow' }, 'http://ratings/', false);
+    expect(uo.headers.get('x-envoy-overloaded')).to.equal('true');
+    const uh = localReplyResponse({ status: 503, flag: 'UH', body: 'no healthy upstream' }, 'http://ratings/', false);
+    expect(uh.headers.get('x-envoy-overloaded')).to.equal(null);
+  });
+
   it('streams a large body with backpressure, and passes a cancel and a failure through', async () => {
     const chunk = 'x'.repeat(32 * 1024);
     const big = outbound(200, {}, Array.from({ length: 64 }, () => chunk));

@@ -127,5 +127,7 @@ export function localReplyResponse(reply: EnvoyLocalReply, url: string, redirect
   const out = make(reply.body === '' ? null : reply.body, reply.status, STATUS_CODES[reply.status], url, redirected);
   if (reply.body !== '') out.headers.set('content-type', 'text/plain');
   out.headers.set(RESPONSE_FLAGS_HEADER, reply.flag || '-');
+  // Envoy marks a reply it made because a circuit breaker overflowed, so callers can back off.
+  if (reply.flag === 'UO') out.headers.set('x-envoy-overloaded', 'true');
   return out;
 }

@@ -33,6 +33,7 @@
 import type { Readable } from 'node:stream';
 import type { Endpoint } from '../balancer/endpoint.js';
 import type { RouteDecision } from '../config/compiled.js';
+import type { Cluster } from './clusters.js';
 import type { Target } from './target.js';
 
 export type OutboundHeaders = Record<string, string | string[]>;
@@ -55,6 +56,11 @@ export interface OutboundRequest {
   route: RouteDecision | undefined;
   /** Set by the pick stage. */
   endpoint: Endpoint | undefined;
+  /**
+   * The cluster the pick stage took req.endpoint from (mesh requests; undefined outside the mesh): the
+   * stages below it read its limits, outlier detection and policy (tls, pool settings) from here.
+   */
+  cluster?: Cluster;
   /**
    * Endpoints earlier attempts of this call went to (set by the retry stage). The pick stage avoids them
    * when another endpoint is available (Envoy's previous-hosts retry predicate); undefined: first attempt.

@@ -107,6 +107,7 @@ export class Transport {
       const key = poolKey === '' ? base : `${base} ${poolKey}`;
       pool = this.pools.get(key)?.pool ?? this.open(key, endpoint, mtls ? material : null, limits);
     }
+    req.record.attempts++;
     try {
       return (await pool.request({
         path: req.target.path,
