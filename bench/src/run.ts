@@ -14,6 +14,7 @@ import { benchSubscribeHeap } from './subscribe-heap.js';
 import { benchCaSign } from './ca-sign.js';
 import { benchFirstCert } from './ca-first-cert.js';
 import { benchMtls } from './mtls-throughput.js';
+import { benchPipelineFull } from './pipeline-full.js';
 import { benchSidecar } from './sidecar.js';
 import { benchLbSlowBackend } from './lb-slow-backend.js';
 
@@ -223,6 +224,9 @@ try {
   }
   if (!args.only || args.only === 'sidecar') {
     Object.assign(results, await benchSidecar(daemon, { seconds: Number(args.seconds), rounds: Number(args.rounds), concurrency: Number(args.concurrency), threads: Number(args['sidecar-threads']) }));
+  }
+  if (!args.only || args.only === 'pipeline') {
+    Object.assign(results, await benchPipelineFull(daemon, { seconds: Number(args.seconds), rounds: Number(args.rounds), concurrency: Number(args.concurrency) }));
   }
   if (!args.only || args.only === 'lb') Object.assign(results, await benchLbSlowBackend(daemon, { rounds: Number(args.rounds) }));
 } finally {

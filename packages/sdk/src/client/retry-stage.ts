@@ -35,6 +35,7 @@ import type { Handler, Layer, OutboundBody, OutboundRequest, OutboundResponse } 
 import type { ResilienceStats } from './resilience-stats.js';
 import { RetryBudget, type RetryBudgetSettings } from './retry-budget.js';
 import { ClusterRetryState } from './retry-concurrency.js';
+import { CallAbortController } from './call-signal.js';
 
 export interface RetryStageDeps {
   /** The config in force now (DestinationRule caps on concurrent retries). */
@@ -231,7 +232,7 @@ function discard(res: OutboundResponse): void {
  * call's aborts keep reaching the attempt until its body closes.
  */
 class PerTryDeadline {
-  private readonly controller = new AbortController();
+  private readonly controller = new CallAbortController();
   fired = false;
   private readonly timer: NodeJS.Timeout;
   private readonly onOverall: (() => void) | undefined;
@@ -254,7 +255,7 @@ class PerTryDeadline {
   }
 
   get signal(): AbortSignal {
-    return this.controller.signal;
+    return this.controller.signal.asAbortSignal();
   }
 
   reason(): unknown {

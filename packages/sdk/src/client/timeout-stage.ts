@@ -14,6 +14,7 @@ import type { Readable } from 'node:stream';
 import { DEFAULT_ROUTE_POLICY } from '../config/compile-route-policy.js';
 import { WeftError } from '../errors.js';
 import { describeCall } from './call-trace.js';
+import { CallAbortController } from './call-signal.js';
 import type { Handler, Layer, OutboundRequest, OutboundResponse } from './pipeline.js';
 import type { ResilienceStats } from './resilience-stats.js';
 
@@ -45,7 +46,7 @@ export function timeoutStage(deps: TimeoutStageDeps): Layer {
 }
 
 function withDeadline(next: Handler, req: OutboundRequest, ms: number, source: string, stats: ResilienceStats): Promise<OutboundResponse> {
-  const own = new AbortController();
+  const own = new CallAbortController();
   const caller = req.signal;
   let timedOut = false;
   const onCaller = (): void => own.abort(caller!.reason);
@@ -63,7 +64,7 @@ function withDeadline(next: Handler, req: OutboundRequest, ms: number, source: s
     clearTimeout(timer);
     caller?.removeEventListener('abort', onCaller);
   };
-  req.signal = own.signal;
+  req.signal = own.signal.asAbortSignal();
   return new Promise<OutboundResponse>((resolve, reject) => {
     const onDeadline = (): void => {
       if (timedOut) reject(own.signal.reason);
