@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { createRatingsHandler } from './ratings.js';
+import { createRatingsHandler, faultyPercentFrom } from './ratings.js';
 import { listen, type Listening } from './test-support.js';
 
 describe('ratings handler', () => {
@@ -47,5 +47,35 @@ describe('ratings handler', () => {
     expect(health.status).to.equal(200);
     expect(await health.text()).to.equal('{"status":"Ratings is healthy"}');
     expect((await fetch(`${svc.url}/nope`)).status).to.equal(404);
+  });
+});
+
+describe('ratings faulty test hook (RATINGS_FAULTY_PERCENT, as Istio v-faulty)', () => {
+  it('answers 503 {"error":"Service unavailable"} when the draw falls under the percentage, the ratings otherwise', async () => {
+    const draws = [0.1, 0.7, 0.49, 0.5];
+    const svc = await listen(createRatingsHandler({ faultyPercent: 50, random: () => draws.shift()! }));
+    try {
+      const answers = [];
+      for (let i = 0; i < 4; i++) {
+        const res = await fetch(`${svc.url}/ratings/0`);
+        answers.push([res.status, await res.text()]);
+      }
+      const unavailable = [503, '{"error":"Service unavailable"}'];
+      const ok = [200, '{"id":0,"ratings":{"Reviewer1":5,"Reviewer2":4}}'];
+      expect(answers).to.deep.equal([unavailable, ok, unavailable, ok]);
+      // /health is not part of the fault.
+      expect((await fetch(`${svc.url}/health`)).status).to.equal(200);
+    } finally {
+      await svc.close();
+    }
+  });
+
+  it('reads the percentage from the environment, 0 when unset, and refuses what is not 0-100', () => {
+    expect(faultyPercentFrom({})).to.equal(0);
+    expect(faultyPercentFrom({ RATINGS_FAULTY_PERCENT: '50' })).to.equal(50);
+    expect(faultyPercentFrom({ RATINGS_FAULTY_PERCENT: '12.5' })).to.equal(12.5);
+    for (const bad of ['101', '-1', 'half', '50%']) {
+      expect(() => faultyPercentFrom({ RATINGS_FAULTY_PERCENT: bad })).to.throw(`RATINGS_FAULTY_PERCENT must be a percentage 0-100 (50 is Istio's v-faulty), got "${bad}"`);
+    }
   });
 });

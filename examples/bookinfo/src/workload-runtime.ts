@@ -1,7 +1,9 @@
 // Runs one Bookinfo service as a mesh workload: its own createMesh (identity, labels) and mesh.serve.
 // A workload serves, so it needs its identity: a join token for service account bookinfo-<service>
 // (StartOptions.token, else WEFT_TOKEN), as Istio's bookinfo.yaml gives each service its own account.
-import type { RequestListener, Server } from 'node:http';
+// Its calls get the mesh's failures as statuses (fetchErrors: 'status'), as the original's calls through
+// a sidecar get Envoy's local replies.
+import type { IncomingMessage, RequestListener, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createMesh, type PeerIdentity } from '@weft/sdk';
 import type { Env, FetchLike } from './upstream.js';
@@ -24,10 +26,10 @@ export interface StartOptions {
   /** A join token for bookinfo-<service>; default WEFT_TOKEN (several workloads in one process cannot share it). */
   token?: string;
   /**
-   * Called with each request's verified caller (its certificate's identity; null for plaintext) before
-   * the handler; requests an AuthorizationPolicy denies never get here.
+   * Called with each request's verified caller (its certificate's identity; null for plaintext) and the
+   * request, before the handler; requests an AuthorizationPolicy denies never get here.
    */
-  onCaller?: (caller: PeerIdentity | null) => void;
+  onCaller?: (caller: PeerIdentity | null, req: IncomingMessage) => void;
 }
 
 export interface RunningWorkload {
@@ -84,6 +86,9 @@ export async function startWorkload(
     serviceAccount,
     workloadName,
     subscribe: [...upstreams],
+    // The original runs behind a sidecar: a failure of the mesh (no endpoint, overflow, a route timeout)
+    // reaches it as Envoy's local reply (503, 504), which productpage passes on as its API's status.
+    fetchErrors: 'status',
     ...(opts.controlPlane ? { controlPlane: opts.controlPlane } : {}),
     ...(opts.token ? { token: opts.token } : {}),
   });
@@ -93,7 +98,7 @@ export async function startWorkload(
     const { onCaller } = opts;
     const listener: RequestListener = onCaller
       ? (req, res) => {
-          onCaller(mesh.peer(req));
+          onCaller(mesh.peer(req), req);
           handler(req, res);
         }
       : handler;

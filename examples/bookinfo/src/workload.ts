@@ -2,13 +2,14 @@
 // One Bookinfo workload as a process: `node dist/workload.js <service> [--version vN] [--port N] [--host H]`.
 // The control plane comes from WEFT_CONTROL_PLANE, the identity from WEFT_TOKEN (a join token for
 // bookinfo-<service>). Its ready line names its SPIFFE ID, and it logs each caller the first time it
-// sees it (principal over mTLS, or plaintext), so the demo can show who called whom. SIGTERM/SIGINT
-// close the mesh (deregistering) and exit.
+// sees it (principal over mTLS, or plaintext), and the first mirrored copy it gets (a Host ending in
+// -shadow), so the demo can show who called whom. SIGTERM/SIGINT close the mesh (deregistering) and exit.
+import type { IncomingMessage } from 'node:http';
 import { parseArgs } from 'node:util';
 import type { PeerIdentity } from '@weft/sdk';
 import { startDetails } from './details.js';
 import { startProductPage } from './productpage.js';
-import { startRatings } from './ratings.js';
+import { RATINGS_FAULTY_PERCENT, startRatings } from './ratings.js';
 import { REVIEWS_VERSIONS, startReviews, type ReviewsVersion } from './reviews.js';
 import { BOOKINFO_NAMESPACE, missingTokenMessage, type RunningWorkload, type StartOptions } from './workload-runtime.js';
 
@@ -23,7 +24,9 @@ const USAGE = `usage: workload.js <${SERVICES.join('|')}> [--version vN] [--port
 Environment:
   WEFT_CONTROL_PLANE  weftd's session address (host:port)
   WEFT_TOKEN          a join token for the workload's identity, service account bookinfo-<service>:
-                      WEFT_TOKEN=$(weftctl token create --namespace ${BOOKINFO_NAMESPACE} --service-account bookinfo-<service>)`;
+                      WEFT_TOKEN=$(weftctl token create --namespace ${BOOKINFO_NAMESPACE} --service-account bookinfo-<service>)
+  ${RATINGS_FAULTY_PERCENT}  ratings only, a test hook: answer 503 on this percentage of GET /ratings
+                      (50 behaves as Istio's ratings image v-faulty); for trying retries and outlier detection`;
 
 /** At most this many distinct callers are logged; a workload called by more says so once. */
 const MAX_LOGGED_CALLERS = 20;
@@ -55,10 +58,22 @@ function start(service: Service, version: string, opts: StartOptions): Promise<R
   return starters[service]({ ...opts, version });
 }
 
-/** Logs each distinct caller once: `details-v1: first request from <principal> over mTLS` (or plaintext). */
-function callerLogger(workloadName: string): (caller: PeerIdentity | null) => void {
+/** A mirrored copy's Host: the service's host with -shadow appended, before any port (`reviews-shadow:9080`). */
+const SHADOW_HOST = /^[^:]*-shadow(?::\d+)?$/;
+
+/**
+ * Logs each distinct caller once: `details-v1: first request from <principal> over mTLS` (or plaintext),
+ * and the first mirrored copy: `reviews-v2: first mirrored request (Host reviews-shadow:9080)`.
+ */
+function callerLogger(workloadName: string): (caller: PeerIdentity | null, req: IncomingMessage) => void {
   const seen = new Set<string>();
-  return (caller) => {
+  let mirrored = false;
+  return (caller, req) => {
+    const host = req.headers.host ?? '';
+    if (!mirrored && SHADOW_HOST.test(host)) {
+      mirrored = true;
+      console.log(`${workloadName}: first mirrored request (Host ${host})`);
+    }
     const key = caller?.principal ?? '';
     if (seen.has(key) || seen.size > MAX_LOGGED_CALLERS) return;
     seen.add(key);

@@ -1,13 +1,18 @@
 // Every Bookinfo workload in this process, each on its own mesh session (real sockets) with its own
 // identity (a join token for bookinfo-<service>, as Istio's Bookinfo gives each service its account),
 // registered with the given weftd before it returns. reviews pods are named `reviews-<version>-<tag>`.
+// Each workload's server records the Host of every request it answers, so a test can count what reached
+// it (mirrored copies carry `<service>-shadow`).
 import { BOOKINFO_NAMESPACE, startDetails, startProductPage, startRatings, startReviews, waitForInstances, type RunningWorkload } from '@weft/bookinfo';
+import type { IncomingMessage } from 'node:http';
 import { createToken, type WeftdHandle } from './weftd.js';
 
 export interface InProcessBookinfo {
   workloads: RunningWorkload[];
   /** workloadName (e.g. `reviews-v2`) → its URL. */
   url: Record<string, string>;
+  /** workloadName → the Host header of each request it received so far, in order. */
+  hosts: Record<string, string[]>;
   close(): Promise<void>;
 }
 
@@ -37,5 +42,10 @@ export async function startBookinfo(weftd: WeftdHandle, tag: string): Promise<In
     await close();
     throw e;
   }
-  return { workloads, url: Object.fromEntries(workloads.map((w) => [w.workloadName, w.url])), close };
+  const hosts: Record<string, string[]> = {};
+  for (const w of workloads) {
+    const seen = (hosts[w.workloadName] = [] as string[]);
+    w.server.on('request', (req: IncomingMessage) => seen.push(req.headers.host ?? ''));
+  }
+  return { workloads, url: Object.fromEntries(workloads.map((w) => [w.workloadName, w.url])), hosts, close };
 }
