@@ -113,7 +113,7 @@ export function checkReferences(resources: Iterable<Resource>): ReferenceIssue[]
   for (const r of all) {
     if (r.kind !== 'VirtualService') continue;
     r.spec.http?.forEach((route, i) => {
-      route.route.forEach((d, j) => {
+      (route.route ?? []).forEach((d, j) => {
         const subset = d.destination.subset;
         if (!subset) return;
         const host = toFqdn(d.destination.host, r.metadata.namespace);

@@ -16,6 +16,8 @@ import { pickStage } from './client/pick-stage.js';
 import { compose, type Handler, type Layer } from './client/pipeline.js';
 import { requestEdge } from './client/request-edge.js';
 import { routeStage } from './client/route-stage.js';
+import { localReplyStage } from './client/local-reply-stage.js';
+import { routeHeadersStage } from './client/route-headers-stage.js';
 import { faultStage } from './client/fault-stage.js';
 import { mirrorStage } from './client/mirror-stage.js';
 import { timeoutStage } from './client/timeout-stage.js';
@@ -171,7 +173,9 @@ export class Mesh extends EventEmitter {
   private buildPipeline(): Layer[] {
     return [
       egressStage({ mode: this.options.outboundTrafficPolicy.mode, config: () => this.config, clusters: this.clusters, awaitHost: (host) => this.awaitHost(host) }),
-      routeStage({ config: () => this.config }),
+      routeStage({ config: () => this.config, source: { namespace: this.options.namespace, labels: this.options.labels } }),
+      localReplyStage(),
+      routeHeadersStage(),
       faultStage({ stats: this.resilience }),
       mirrorStage({ stats: this.resilience, maxInFlight: this.options.maxMirrorsInFlight }),
       timeoutStage({ stats: this.resilience }),

@@ -3,11 +3,13 @@ import { quote, type Issue } from '../errors.js';
 import { dnsLabel, host, headerNameProblem, nonEmptyStr, port, str, type Schema } from '../schema.js';
 import type { KindDefinition, ResourceOf } from './kind.js';
 import { checkRoutePolicies, ROUTE_POLICY_FIELDS, type HTTPRoutePolicies } from './route-policies.js';
+import { checkMatchConditions, checkRouteActions, HEADERS_SCHEMA, MATCH_CONDITION_FIELDS, ROUTE_ACTION_FIELDS, type Headers, type HTTPMatchConditions, type HTTPRouteActions } from './route-actions.js';
 
 /** Istio's StringMatch: exactly one of exact, prefix, regex (RE2-style, full match). */
 export type StringMatch = { exact: string } | { prefix: string } | { regex: string };
 
-export interface HTTPMatchRequest {
+/** withoutHeaders, queryParams, ignoreUriCase, sourceLabels, sourceNamespace: see route-actions.ts. */
+export interface HTTPMatchRequest extends HTTPMatchConditions {
   name?: string;
   uri?: StringMatch;
   method?: StringMatch;
@@ -28,13 +30,16 @@ export interface Destination {
 export interface HTTPRouteDestination {
   destination: Destination;
   weight?: number;
+  /** Header operations for requests sent to this destination (after the route's, as Envoy). */
+  headers?: Headers;
 }
 
-/** timeout, retries, fault, mirror(s): see route-policies.ts. */
-export interface HTTPRoute extends HTTPRoutePolicies {
+/** timeout, retries, fault, mirror(s): see route-policies.ts; headers, rewrite, redirect, directResponse: route-actions.ts. */
+export interface HTTPRoute extends HTTPRoutePolicies, HTTPRouteActions {
   name?: string;
   match?: HTTPMatchRequest[];
-  route: HTTPRouteDestination[];
+  /** Absent only with redirect or directResponse. */
+  route?: HTTPRouteDestination[];
 }
 
 export interface VirtualServiceSpec {
@@ -62,8 +67,9 @@ const httpMatch: Schema = {
     method: { t: 'stringMatch' },
     headers: { t: 'map', key: headerNameProblem, of: { t: 'headerMatch' } },
     port,
+    ...MATCH_CONDITION_FIELDS,
   },
-  unsupported: ['scheme', 'authority', 'withoutHeaders', 'queryParams', 'ignoreUriCase', 'sourceLabels', 'sourceNamespace', 'gateways', 'statPrefix'],
+  unsupported: ['scheme', 'authority', 'gateways', 'statPrefix'],
 };
 
 const httpRoute: Schema = {
@@ -74,13 +80,14 @@ const httpRoute: Schema = {
     route: {
       t: 'array',
       nonEmpty: true,
-      of: { t: 'object', fields: { destination, weight: { t: 'int', min: 0, max: MAX_WEIGHT } }, required: ['destination'], unsupported: ['headers'] },
+      of: { t: 'object', fields: { destination, weight: { t: 'int', min: 0, max: MAX_WEIGHT }, headers: HEADERS_SCHEMA }, required: ['destination'] },
     },
     ...ROUTE_POLICY_FIELDS,
+    ...ROUTE_ACTION_FIELDS,
   },
-  required: ['route'],
+  // route is required unless the route redirects or answers directly (checkRouteActions).
   unsupported: [
-    'redirect', 'directResponse', 'delegate', 'rewrite', 'corsPolicy', 'headers', 'appendHeaders', 'removeResponseHeaders',
+    'delegate', 'corsPolicy', 'appendHeaders', 'removeResponseHeaders',
     'appendResponseHeaders', 'removeRequestHeaders', 'appendRequestHeaders',
   ],
 };
@@ -92,6 +99,8 @@ function checkVirtualService(vs: VirtualService, issues: Issue[]): void {
   });
   spec.http?.forEach((route, r) => {
     checkRoutePolicies(route, `spec.http[${r}]`, issues);
+    checkRouteActions(route, `spec.http[${r}]`, issues);
+    route.match?.forEach((m, i) => checkMatchConditions(m, `spec.http[${r}].match[${i}]`, issues));
     const dests = route.route ?? [];
     if (dests.length > 1) {
       const total = dests.reduce((s, d) => s + (typeof d.weight === 'number' ? d.weight : 0), 0);

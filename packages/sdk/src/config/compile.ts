@@ -23,6 +23,8 @@ import { compileTrafficPolicy, TrafficPolicyError } from './compile-traffic-poli
 import type { CompiledTrafficPolicy } from './traffic-policy.js';
 import { compileRoutePolicy, mirrorHosts } from './compile-route-policy.js';
 import { compileRetryLimits } from './compile-retry-limits.js';
+import { compileRouteActions } from './compile-route-actions.js';
+import { compileMatchConditions, compileUriMatch, rewriteLengthOf } from './match-conditions.js';
 import { NO_RETRY_LIMITS } from './route-policy.js';
 import type {
   ClientTls,
@@ -82,7 +84,8 @@ export function compileResource(msg: ResourceMsg): CompiledPiece {
   if (resource.kind === 'AuthorizationPolicy') return { kind: 'AuthorizationPolicy', policy: compileAuthorizationPolicy(resource) };
   if (resource.kind === 'PeerAuthentication') return { kind: 'PeerAuthentication', policy: compilePeerAuthentication(resource, msg.createdMs) };
   const routes = compileVirtualServiceRoutes(resource);
-  const destinations = [...new Set(routes.flatMap((r) => [...r.destinations.map((d) => d.host), ...mirrorHosts(r.destinations[0]!.policy!)]))];
+  // A redirect or direct response sends nowhere: its decision names no host to subscribe.
+  const destinations = [...new Set(routes.flatMap((r) => [...r.destinations.flatMap((d) => (d.actions?.answer ? [] : [d.host])), ...mirrorHosts(r.destinations[0]!.policy!)]))];
   const hosts = [...new Set(resource.spec.hosts.map((h) => toFqdn(h, ns)))];
   return { kind: 'VirtualService', tables: hosts.map((host) => ({ host, source, routes })), destinations };
 }
@@ -124,15 +127,19 @@ function compileVirtualServiceRoutes(vs: VirtualService): CompiledRoute[] {
 
 function compileRoute(route: HTTPRoute, name: string, namespace: string): CompiledRoute {
   const policy = compileRoutePolicy(route, namespace, name);
-  const destinations: RouteDecision[] = route.route.map((d) => ({
-    host: toFqdn(d.destination.host, namespace),
-    subset: d.destination.subset,
-    port: d.destination.port?.number,
+  const actions = compileRouteActions(route);
+  // A redirect or direct response has one decision, with its answer and no destination (host '').
+  const dests = actions[0]?.answer ? [undefined] : (route.route ?? []);
+  const destinations: RouteDecision[] = dests.map((d, i) => ({
+    host: d === undefined ? '' : toFqdn(d.destination.host, namespace),
+    subset: d?.destination.subset,
+    port: d?.destination.port?.number,
     routeName: name,
     policy,
+    actions: actions[i],
   }));
   // Istio: one destination takes all traffic whatever its weight; with several, an omitted weight is 0.
-  const weights = route.route.length === 1 ? [1] : route.route.map((d) => d.weight ?? 0);
+  const weights = dests.length === 1 ? [1] : dests.map((d) => d?.weight ?? 0);
   const cumulativeWeights: number[] = [];
   let total = 0;
   for (const w of weights) cumulativeWeights.push((total += w));
@@ -151,10 +158,12 @@ function compileMatch(m: HTTPMatchRequest): CompiledMatch {
     test: match && Object.keys(match).length > 0 ? compileStringMatch(match as Parameters<typeof compileStringMatch>[0]) : undefined,
   }));
   return {
-    uri: m.uri ? compileStringMatch(m.uri) : undefined,
+    uri: m.uri ? compileUriMatch(m.uri, m.ignoreUriCase === true) : undefined,
     method: m.method ? compileStringMatch(m.method) : undefined,
     headers,
     port: m.port,
+    more: compileMatchConditions(m),
+    rewriteLength: rewriteLengthOf(m),
   };
 }
 

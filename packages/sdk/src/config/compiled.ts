@@ -6,6 +6,8 @@ import { DEFAULT_PEER_AUTHENTICATION, type WorkloadPeerAuthentication } from './
 import { NO_AUTHORIZATION, type WorkloadAuthorization } from './workload-authorization.js';
 import type { CompiledTrafficPolicy } from './traffic-policy.js';
 import type { RetryLimits, RoutePolicy } from './route-policy.js';
+import type { RouteActions } from './route-actions.js';
+import type { MatchConditions } from './match-conditions.js';
 
 /** Where the route stage sends a request: a host, optionally a subset and a port. Precomputed per destination. */
 export interface RouteDecision {
@@ -16,6 +18,8 @@ export interface RouteDecision {
   readonly routeName: string;
   /** The route's timeout, retries, fault and mirrors (route-policy.ts); absent: Istio's defaults (DEFAULT_ROUTE_POLICY). */
   readonly policy?: RoutePolicy;
+  /** Headers, rewrite, redirect, directResponse (route-actions.ts); absent: the route only routes. */
+  readonly actions?: RouteActions;
 }
 
 export interface HeaderMatcher {
@@ -30,6 +34,10 @@ export interface CompiledMatch {
   readonly method: ValueMatcher | undefined;
   readonly headers: readonly HeaderMatcher[];
   readonly port: number | undefined;
+  /** queryParams, withoutHeaders, sourceLabels, sourceNamespace (match-conditions.ts); undefined when the block has none. */
+  readonly more: MatchConditions | undefined;
+  /** How much of the path `rewrite.uri` replaces when this block matched (match-conditions.ts rewriteLengthOf). */
+  readonly rewriteLength: number;
 }
 
 export interface CompiledRoute {
