@@ -11,6 +11,8 @@
 //   route      VirtualService of target.fqdn → first matching http route → weighted destination;
 //              sets req.route (RouteDecision {host, subset, port, routeName}); NO_ROUTE when none
 //              matches. External requests pass untouched (req.route stays undefined)
+//   local reply  a route with redirect or directResponse is answered here; nothing below runs
+//   route headers  headers.request, authority and path rewrite on the request; headers.response on the answer
 //   [fault]    later: delay / abort (reads req.route)
 //   [mirror]   later: fire-and-forget copy to another RouteDecision
 //   [timeout]  later: one deadline over all attempts (an AbortSignal on req)
