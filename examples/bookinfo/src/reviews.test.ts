@@ -69,6 +69,26 @@ describe('reviews handler', () => {
     }
   });
 
+  it('logs a failed ratings call as the original prints it, with the mesh response flags', async () => {
+    const lines: string[] = [];
+    const flagged = await listen((_req, res) => {
+      res.writeHead(503, { 'x-weft-response-flags': 'UH' });
+      res.end('no healthy upstream');
+    });
+    started.push(flagged);
+    const fetchFn = fetchVia({ 'http://ratings:9080': flagged.url });
+    const svc = await listen(createReviewsHandler({ version: 'v2', fetch: fetchFn, env: { HOSTNAME: 'r' }, log: (l) => lines.push(l) }));
+    started.push(svc);
+    await (await fetch(`${svc.url}/reviews/0`)).arrayBuffer();
+    const unreachable = await listen(createReviewsHandler({ version: 'v3', fetch: fetchVia({}), env: { HOSTNAME: 'r' }, log: (l) => lines.push(l) }));
+    started.push(unreachable);
+    await (await fetch(`${unreachable.url}/reviews/0`)).arrayBuffer();
+    expect(lines).to.deep.equal([
+      'Error: unable to contact http://ratings:9080/ratings got status of 503 (response flags UH)',
+      'Error: unable to contact http://ratings:9080/ratings got exception TypeError: no upstream for http://ratings:9080',
+    ]);
+  });
+
   it('forwards the tracing and user headers of the original list to ratings', async () => {
     const ratings = await ratingsReturning(200, { id: 0, ratings: { Reviewer1: 1, Reviewer2: 1 } });
     const svc = await reviews('v3', ratings.url);

@@ -14,6 +14,11 @@ export interface ReviewsHandlerOptions {
   fetch: FetchLike;
   /** HOSTNAME, CLUSTER_NAME, RATINGS_HOSTNAME, RATINGS_SERVICE_PORT, SERVICES_DOMAIN. */
   env?: Env;
+  /**
+   * Where a failed ratings call is reported, as the original prints it ("Error: unable to contact ... got
+   * status of 503"), with the mesh's response flags when the mesh answered (UH, URX...). Default: silent.
+   */
+  log?: (line: string) => void;
 }
 
 export const RATINGS_UNAVAILABLE = 'Ratings service is currently unavailable';
@@ -64,10 +69,19 @@ export function createReviewsHandler(opts: ReviewsHandlerOptions): RequestListen
   const ratingsBase = `${upstreamBaseUrl('ratings', env)}/ratings`;
   const timeoutMs = ratingsTimeoutMs(starColor);
 
+  const log = opts.log;
+
   async function fetchRatings(productId: string, headers: Record<string, string>): Promise<unknown> {
     try {
-      return await jsonIfOk(await getWithTimeout(opts.fetch, `${ratingsBase}/${productId}`, headers, timeoutMs));
-    } catch {
+      const res = await getWithTimeout(opts.fetch, `${ratingsBase}/${productId}`, headers, timeoutMs);
+      if (res.status !== 200 && log) {
+        const flags = res.headers.get('x-weft-response-flags');
+        log(`Error: unable to contact ${ratingsBase} got status of ${res.status}${flags ? ` (response flags ${flags})` : ''}`);
+      }
+      return await jsonIfOk(res);
+    } catch (err) {
+      const cause = (err as { cause?: unknown }).cause;
+      log?.(`Error: unable to contact ${ratingsBase} got exception ${String(err)}${cause instanceof Error ? `: ${cause.message}` : ''}`);
       return undefined;
     }
   }
@@ -97,10 +111,13 @@ export function createReviewsHandler(opts: ReviewsHandlerOptions): RequestListen
 
 export interface StartReviewsOptions extends StartOptions {
   version?: ReviewsVersion;
+  /** Where failed ratings calls are reported (ReviewsHandlerOptions.log). */
+  log?: (line: string) => void;
 }
 
 export function startReviews(opts: StartReviewsOptions = {}): Promise<RunningWorkload> {
   const version = opts.version ?? 'v1';
   const upstreams = reviewsFlavour(version).ratingsEnabled ? [upstreamHost('ratings', opts.env ?? process.env)] : [];
-  return startWorkload('reviews', ({ fetch, env }) => createReviewsHandler({ version, fetch, env }), { ...opts, version }, upstreams);
+  const { log } = opts;
+  return startWorkload('reviews', ({ fetch, env }) => createReviewsHandler({ version, fetch, env, ...(log ? { log } : {}) }), { ...opts, version }, upstreams);
 }

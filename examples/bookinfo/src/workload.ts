@@ -53,7 +53,8 @@ function checkVersion(service: Service, version: string): void {
 }
 
 function start(service: Service, version: string, opts: StartOptions): Promise<RunningWorkload> {
-  if (service === 'reviews') return startReviews({ ...opts, version: version as ReviewsVersion });
+  // reviews prints its failed ratings calls, as the original does (with the mesh's response flags).
+  if (service === 'reviews') return startReviews({ ...opts, version: version as ReviewsVersion, log: (line) => console.log(`${service}-${version}: ${line}`) });
   const starters = { productpage: startProductPage, details: startDetails, ratings: startRatings };
   return starters[service]({ ...opts, version });
 }

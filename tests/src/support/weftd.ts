@@ -30,7 +30,9 @@ export interface WeftdHandle {
 }
 
 export interface StartWeftdOptions {
+  /** An existing data dir (kept by stop()); else a fresh one that stop() removes. */
   dataDir?: string;
+  /** More flags; `--port N` / `--admin-port N` here replace the default 0 (to restart on the same ports). */
   args?: string[];
   timeoutMs?: number;
 }
@@ -96,7 +98,9 @@ export function caFileOf(urlOrAddress: string): string {
 export async function startWeftd(opts: StartWeftdOptions = {}): Promise<WeftdHandle> {
   const ownDir = !opts.dataDir;
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'weftd-test-'));
-  const proc = spawn(process.execPath, [WEFTD_BIN, '--data-dir', dataDir, '--port', '0', '--admin-port', '0', ...(opts.args ?? [])], {
+  // Ports 0 (any free port) unless args name them (a restart on the ports it had).
+  const anyPort = (flag: string) => (opts.args?.includes(flag) ? [] : [flag, '0']);
+  const proc = spawn(process.execPath, [WEFTD_BIN, '--data-dir', dataDir, ...anyPort('--port'), ...anyPort('--admin-port'), ...(opts.args ?? [])], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
