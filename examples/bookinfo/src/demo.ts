@@ -1,9 +1,9 @@
 #!/usr/bin/env node
 // `npm run demo [-- --requests N]`: weftd plus every Bookinfo workload as separate processes, each with
 // its own identity (a join token per service account, made here through the admin API), then Istio's
-// traffic-management tasks phase by phase, with a table of which reviews version answered, and last
-// mTLS STRICT with the proof that every call behind the page is mTLS. Without --requests it keeps
-// running, and restarts any process that dies, so you can break it.
+// traffic-management tasks phase by phase, with a table of which reviews version answered, mTLS STRICT
+// with the proof that every call behind the page is mTLS, then mirroring and fault injection. Without
+// --requests it keeps running, and restarts any process that dies, so you can break it.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -215,6 +215,12 @@ async function main(): Promise<number> {
       for (const problem of phaseProblems.filter((p): p is string => p !== undefined)) {
         problems.push(`phase ${i + 1}: ${problem}`);
         console.log(`  !! ${problem}`);
+      }
+      if (phase.restore?.length) {
+        // One apply per file: two of them may define the same rule (reviews), which one batch refuses.
+        for (const file of phase.restore) await race(weftctlApply(admin, [file]));
+        await race(waitForConfig(admin, await configRevision(admin), phase.configuredBy ?? ROUTING_SERVICES, { timeoutMs: CONFIG_TIMEOUT_MS }));
+        console.log(`  undone: ${phase.restore.map((f) => `weftctl apply -f ${f}`).join('; ')}`);
       }
       console.log('');
     }

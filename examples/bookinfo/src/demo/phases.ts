@@ -1,6 +1,7 @@
 // The demo's phases: Istio's traffic-management tasks in order, then mTLS STRICT (the end of Istio's
-// mTLS migration task), each with the files it applies and a check that says when the traffic it
-// produced is clearly wrong.
+// mTLS migration task), then mirroring and fault injection, each with the files it applies and a check
+// that says when the traffic it produced is clearly wrong. The fault phase undoes itself afterwards, so
+// the demo keeps running with the routing of phase 4 (v2 for jason, v1 for everyone else).
 import { checkStrictMtls } from './mtls-check.js';
 import type { TrafficResult } from './traffic.js';
 
@@ -18,6 +19,8 @@ export interface Phase {
   check(result: TrafficResult): string | undefined;
   /** A check beyond the traffic table, after it: lines to print, and a problem if it failed. */
   verify?(ctx: PhaseContext): Promise<PhaseReport>;
+  /** Files applied after the checks, in order (one weftctl apply each), to take back what the phase broke on purpose. */
+  restore?: string[];
 }
 
 /** What a phase's verify can look at. */
@@ -75,4 +78,29 @@ export const PHASES: Phase[] = [
     check: (r) => onlyVersions(r, ['v2']),
     verify: checkStrictMtls,
   },
+  {
+    title: 'Mirroring: every reviews call goes to v1 and a copy of it to v2 (virtual-service-reviews-v1-mirror-v2)',
+    apply: ['virtual-service-reviews-v1-mirror-v2.yaml'],
+    check: (r) => onlyVersions(r, ['v1']),
+    verify: checkMirrored,
+  },
+  {
+    title: 'Fault injection: ratings calls for jason abort with HTTP 500 (virtual-service-reviews-test-v2 + virtual-service-ratings-test-abort)',
+    apply: ['virtual-service-reviews-test-v2.yaml', 'virtual-service-ratings-test-abort.yaml'],
+    user: 'jason',
+    check: (r) =>
+      onlyVersions(r, ['v2']) ??
+      (r.ratingsUnavailable !== r.total ? `expected "Ratings service is currently unavailable" on every page, got it on ${r.ratingsUnavailable} of ${r.total}` : undefined),
+    restore: ['virtual-service-all-v1.yaml', 'virtual-service-reviews-test-v2.yaml'],
+  },
 ];
+
+/** What workload.ts logs the first time a mirrored copy (Host `<service>-shadow`) reaches it. */
+const FIRST_MIRRORED = /first mirrored request \(Host (\S+)\)/;
+
+/** reviews v2 got copies (the page showed v1 only: the phase's check): it logs the first, with its -shadow Host. */
+async function checkMirrored(ctx: PhaseContext): Promise<PhaseReport> {
+  const host = (await ctx.output('reviews-v2', FIRST_MIRRORED, 5_000))?.[1];
+  if (!host) return { lines: [], problem: 'reviews-v2 got no mirrored copy' };
+  return { lines: [`reviews-v2 got the copies (first with Host ${host}); their answers were dropped, so no page shows v2`] };
+}

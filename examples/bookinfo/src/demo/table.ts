@@ -1,4 +1,5 @@
 // The demo's per-phase table: one row per reviews version with its count, share and a bar.
+import { RATINGS_UNAVAILABLE } from '../reviews.js';
 import type { TrafficResult } from './traffic.js';
 
 const BAR_WIDTH = 30;
@@ -13,5 +14,6 @@ export function formatTable(result: TrafficResult, versions: readonly string[]):
     lines.push(`    ${version.padEnd(9)} ${String(count).padStart(8)}   ${`${(share * 100).toFixed(1)}%`.padStart(6)}  ${bar}`);
   }
   for (const [status, count] of result.failures) lines.push(`    failed (${status}): ${count}`);
+  if (result.ratingsUnavailable) lines.push(`    pages saying "${RATINGS_UNAVAILABLE}": ${result.ratingsUnavailable}`);
   return lines.join('\n');
 }

@@ -1,4 +1,5 @@
 // Drives requests at productpage the way a browser does and counts which reviews version answered.
+import { RATINGS_UNAVAILABLE } from '../reviews.js';
 
 /** "Reviews served by: <podname>" as productpage renders it; the podname starts with the workload name. */
 const SERVED_BY = /Reviews served by:\s*(?:<[^>]*>\s*)*([^<\s]+)/;
@@ -9,6 +10,8 @@ export interface TrafficResult {
   byVersion: Map<string, number>;
   /** Responses per status other than 200, and `network` for failed requests. */
   failures: Map<string, number>;
+  /** Pages (200) whose reviews say "Ratings service is currently unavailable". */
+  ratingsUnavailable: number;
   total: number;
 }
 
@@ -23,7 +26,7 @@ export function servedVersion(html: string): string | undefined {
 }
 
 export async function driveProductPage(pageUrl: string, requests: number, opts: { cookie?: string; concurrency?: number } = {}): Promise<TrafficResult> {
-  const result: TrafficResult = { byVersion: new Map(), failures: new Map(), total: 0 };
+  const result: TrafficResult = { byVersion: new Map(), failures: new Map(), ratingsUnavailable: 0, total: 0 };
   let next = 0;
   const worker = async () => {
     while (next < requests) {
@@ -32,7 +35,10 @@ export async function driveProductPage(pageUrl: string, requests: number, opts: 
         const res = await fetch(pageUrl, { headers: opts.cookie ? { cookie: opts.cookie } : {}, signal: AbortSignal.timeout(15_000) });
         const html = await res.text();
         if (res.status !== 200) bump(result.failures, String(res.status));
-        else bump(result.byVersion, servedVersion(html) ?? 'error');
+        else {
+          bump(result.byVersion, servedVersion(html) ?? 'error');
+          if (html.includes(RATINGS_UNAVAILABLE)) result.ratingsUnavailable++;
+        }
       } catch {
         bump(result.failures, 'network');
       }
