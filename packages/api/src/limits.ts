@@ -91,3 +91,12 @@ export const MAX_CHAIN_PEM_BYTES = 32 * 1024;
 export const MAX_PROOF_BYTES = 1024;
 /** Join tokens weftd keeps (revoked and expired ones included, until they are pruned). */
 export const MAX_JOIN_TOKENS = 10_000;
+
+/**
+ * The SDK's longest wait between two attempts to reach weftd (its reconnect backoff's cap). weftd holds
+ * endpoint pushes to resumed sessions after a restart for at least this plus RESUME_HOLD_MARGIN_MS, so
+ * that every workload connected before the restart has come back before anyone's view is refreshed
+ * (a shorter hold pushed lists that still lacked the late ones: 503 UH until they came back).
+ */
+export const SESSION_RECONNECT_CAP_MS = 5000;
+export const RESUME_HOLD_MARGIN_MS = 1500;

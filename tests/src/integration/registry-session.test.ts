@@ -204,7 +204,8 @@ describe('registry: session protocol', () => {
     expect(weftd.output()).to.contain('NACKed config version').and.contain('test says no');
   });
 
-  it('holds endpoint updates of a resumed session during warmup after a restart', async () => {
+  it('holds endpoint updates of a resumed session during warmup after a restart', async function () {
+    this.timeout(30_000);
     const dataDir = weftd.dataDir;
     await weftd.kill('SIGTERM');
     weftd = await startWeftd({ dataDir, args: ['--endpoint-grace', '1s'] });
@@ -217,7 +218,8 @@ describe('registry: session protocol', () => {
     fresh.send({ subscribe: { hosts: [REVIEWS] } });
     await fresh.waitFor('endpoints');
     expect(resumed.received.some((m) => m.kind === 'endpoints')).to.equal(false);
-    await resumed.waitFor('endpoints', () => true, 4000);
-    expect(Date.now() - startedAt).to.be.greaterThan(1000);
+    // Held for the SDK's longest reconnect delay and a margin (6.5 s), not only twice the 1 s grace.
+    await resumed.waitFor('endpoints', () => true, 10_000);
+    expect(Date.now() - startedAt).to.be.greaterThan(6000);
   });
 });

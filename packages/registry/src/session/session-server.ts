@@ -22,6 +22,8 @@ import {
   MAX_CONFIRM_TIMEOUT_MS,
   MAX_SERVER_MESSAGE_BYTES,
   MAX_SUBSCRIPTIONS_PER_SESSION,
+  RESUME_HOLD_MARGIN_MS,
+  SESSION_RECONNECT_CAP_MS,
   serviceFqdn,
   toFqdn,
   type EndpointsUpdateMsg,
@@ -139,8 +141,9 @@ export class SessionServer {
     opts.config.store.onChange((change) => this.pushConfig(change));
     opts.registry.onHostsChanged((hosts, version) => this.pushEndpoints(hosts, version));
     opts.identity?.ca.onBundleChange((_bundle, change) => this.pushBundle(change === 'root-activated'));
-    this.warmupEndsAtMs = this.startedAtMs + 2 * opts.endpointGraceMs;
-    this.warmupTimer = setTimeout(() => this.endWarmup(), 2 * opts.endpointGraceMs);
+    const hold = Math.max(2 * opts.endpointGraceMs, SESSION_RECONNECT_CAP_MS + RESUME_HOLD_MARGIN_MS);
+    this.warmupEndsAtMs = this.startedAtMs + hold;
+    this.warmupTimer = setTimeout(() => this.endWarmup(), hold);
     this.warmupTimer.unref();
   }
 

@@ -13,6 +13,7 @@ import {
   MAX_NACK_ERROR_LENGTH,
   MAX_SERVER_MESSAGE_BYTES,
   MAX_SUBSCRIPTIONS_PER_SESSION,
+  SESSION_RECONNECT_CAP_MS,
   SUBSCRIBE_BATCH_HOSTS,
   type CertificateMsg,
   type CertificateRequestMsg,
@@ -104,13 +105,13 @@ export class SessionClient {
       'grpc.keepalive_permit_without_calls': 1,
       // grpc-js's own channel backoff would otherwise grow to minutes while weftd restarts.
       'grpc.initial_reconnect_backoff_ms': options.backoffBaseMs ?? 100,
-      'grpc.max_reconnect_backoff_ms': options.backoffCapMs ?? 5000,
+      'grpc.max_reconnect_backoff_ms': options.backoffCapMs ?? SESSION_RECONNECT_CAP_MS,
       // Set on purpose, as weftd sets its side (packages/api/src/limits.ts): weftd's first ConfigUpdate
       // is the whole stored config, which may be far over gRPC's default 4 MiB.
       'grpc.max_receive_message_length': MAX_SERVER_MESSAGE_BYTES,
       'grpc.max_send_message_length': MAX_CLIENT_MESSAGE_BYTES,
     }) as unknown as SessionStub;
-    this.backoff = new Backoff({ baseMs: options.backoffBaseMs ?? 100, capMs: options.backoffCapMs ?? 5000 });
+    this.backoff = new Backoff({ baseMs: options.backoffBaseMs ?? 100, capMs: options.backoffCapMs ?? SESSION_RECONNECT_CAP_MS });
   }
 
   get connected(): boolean {
