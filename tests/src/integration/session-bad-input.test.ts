@@ -267,9 +267,13 @@ describe('session port: per-peer limits', function () {
   const sessions: RawSession[] = [];
   afterEach(async () => {
     for (const s of sessions.splice(0)) s.close();
-    if (weftd) await expectHealthy(weftd);
-    await weftd?.stop();
-    weftd = undefined;
+    try {
+      if (weftd) await expectHealthy(weftd);
+    } finally {
+      // Stopped even when the health check fails: a weftd left running outlives the test run.
+      await weftd?.stop();
+      weftd = undefined;
+    }
   });
 
   const open = (opts: { ownConnection?: boolean } = {}) => {

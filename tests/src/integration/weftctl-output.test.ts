@@ -2,7 +2,7 @@
 // before hosts and names were validated, with ANSI escapes in them), and weftctl and weftd stop (or
 // carry on) quietly when the reader of their output goes away (`weftctl get dr | head -1`).
 import { expect } from 'chai';
-import { execFile, spawn } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -178,8 +178,10 @@ describe('weftctl output: terminal-safe text and broken pipes', function () {
   it('keeps weftd serving when the reader of its stdout has gone', async () => {
     const port = await freePort();
     const data = mkdtempSync(join(tmpdir(), 'weftd-closed-stdout-'));
+    let started: ChildProcess | undefined;
     try {
       const child = spawn(process.execPath, [WEFTD_BIN, '--data-dir', data, '--port', '0', '--admin-port', String(port)], { stdio: ['ignore', 'pipe', 'pipe'] });
+      started = child;
       child.stdout.destroy();
       let stderr = '';
       child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
@@ -196,6 +198,7 @@ describe('weftctl output: terminal-safe text and broken pipes', function () {
       expect(await exited, stderr).to.equal(0);
       expect(stderr).not.to.contain('EPIPE');
     } finally {
+      if (started && started.exitCode === null && started.signalCode === null) started.kill('SIGKILL');
       rmSync(data, { recursive: true, force: true });
     }
   });

@@ -59,6 +59,16 @@ function weftdOf(urlOrAddress: string): { dataDir: string; adminUrl: string } {
 const agents = new Map<string, Agent>();
 
 /**
+ * Every weftd this process started and that still runs. A test that failed before its cleanup would leave
+ * one running after mocha exits (seen: weftds with ppid 1 hours later), so the test process kills what is
+ * left when it exits.
+ */
+const running = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const proc of running) proc.kill('SIGKILL');
+});
+
+/**
  * fetch against a weftd's admin API, as weftctl does it: TLS with the roots of its admin.cred (read at
  * each call: a rotation rewrites it) and the credential's token. `init.credential: false` leaves the
  * token out (to test the 401).
@@ -123,6 +133,8 @@ export async function startWeftd(opts: StartWeftdOptions = {}): Promise<WeftdHan
     throw new Error(`weftd did not start:\n${out}`);
   }
   rememberWeftd({ grpcAddress, adminUrl, dataDir });
+  running.add(proc);
+  proc.once('exit', () => running.delete(proc));
   const kill = async (signal: NodeJS.Signals) => {
     if (proc.exitCode === null && proc.signalCode === null) proc.kill(signal);
     await exited;
