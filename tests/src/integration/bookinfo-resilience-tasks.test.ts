@@ -6,17 +6,14 @@
 // timeouts (productpage: 3 s per reviews call, tried twice; reviews v2: 10 s to ratings).
 import { expect } from 'chai';
 import {
-  configRevision,
   driveProductPage,
   logIn,
   PRODUCT_REVIEWS_UNAVAILABLE,
   RATINGS_UNAVAILABLE,
   servedVersion,
-  waitForConfig,
-  weftctlApply,
 } from '@weft/bookinfo';
 import { startWeftd, type WeftdHandle } from '../support/weftd.js';
-import { startBookinfo, type InProcessBookinfo } from '../support/bookinfo.js';
+import { applyNetworkingFiles, startBookinfo, type InProcessBookinfo } from '../support/bookinfo.js';
 
 interface Page {
   status: number;
@@ -45,11 +42,7 @@ describe('Bookinfo failure-recovery tasks with the networking files', function (
     await weftd?.stop();
   });
 
-  /** Applies the files in order (one weftctl apply each) and waits until productpage and reviews ACK the result. */
-  async function apply(...files: string[]): Promise<void> {
-    for (const file of files) await weftctlApply(weftd, [file]);
-    await waitForConfig(weftd, await configRevision(weftd), ['productpage', 'reviews'], { timeoutMs: 10_000 });
-  }
+  const apply = (...files: string[]) => applyNetworkingFiles(weftd, ...files);
 
   async function page(cookie?: string): Promise<Page> {
     const started = performance.now();

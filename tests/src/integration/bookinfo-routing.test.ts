@@ -3,16 +3,14 @@
 import { readdirSync } from 'node:fs';
 import { expect } from 'chai';
 import {
-  configRevision,
   logIn,
   tallyReviewsApi,
-  waitForConfig,
   weftctlApply,
   NETWORKING_DIR,
   type ReviewsTally,
 } from '@weft/bookinfo';
 import { startWeftd, type WeftdHandle } from '../support/weftd.js';
-import { startBookinfo, type InProcessBookinfo } from '../support/bookinfo.js';
+import { applyNetworkingFiles, startBookinfo, type InProcessBookinfo } from '../support/bookinfo.js';
 
 function shares(tally: ReviewsTally): Record<string, number> {
   const out: Record<string, number> = {};
@@ -37,11 +35,7 @@ describe('Bookinfo routing with the networking files', function () {
     await weftd?.stop();
   });
 
-  /** Applies the files in order (one weftctl apply each) and waits until productpage and reviews ACK the result. */
-  async function apply(...files: string[]): Promise<void> {
-    for (const file of files) await weftctlApply(weftd, [file]);
-    await waitForConfig(weftd, await configRevision(weftd), ['productpage', 'reviews'], { timeoutMs: 10_000 });
-  }
+  const apply = (...files: string[]) => applyNetworkingFiles(weftd, ...files);
 
   it('virtual-service-all-v1 sends 100 % of reviews traffic to v1', async () => {
     await apply('destination-rule-all.yaml', 'virtual-service-all-v1.yaml');

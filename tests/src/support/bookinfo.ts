@@ -3,7 +3,7 @@
 // registered with the given weftd before it returns. reviews pods are named `reviews-<version>-<tag>`.
 // Each workload's server records the Host of every request it answers, so a test can count what reached
 // it (mirrored copies carry `<service>-shadow`).
-import { BOOKINFO_NAMESPACE, startDetails, startProductPage, startRatings, startReviews, waitForInstances, type RunningWorkload } from '@weft/bookinfo';
+import { BOOKINFO_NAMESPACE, configRevision, startDetails, startProductPage, startRatings, startReviews, waitForConfig, waitForInstances, weftctlApply, type RunningWorkload } from '@weft/bookinfo';
 import type { IncomingMessage } from 'node:http';
 import { createToken, type WeftdHandle } from './weftd.js';
 
@@ -48,4 +48,10 @@ export async function startBookinfo(weftd: WeftdHandle, tag: string): Promise<In
     w.server.on('request', (req: IncomingMessage) => seen.push(req.headers.host ?? ''));
   }
   return { workloads, url: Object.fromEntries(workloads.map((w) => [w.workloadName, w.url])), hosts, close };
+}
+
+/** Applies Bookinfo networking files in order (one weftctl apply each) and waits until productpage and reviews ACK the result. */
+export async function applyNetworkingFiles(weftd: WeftdHandle, ...files: string[]): Promise<void> {
+  for (const file of files) await weftctlApply(weftd, [file]);
+  await waitForConfig(weftd, await configRevision(weftd), ['productpage', 'reviews'], { timeoutMs: 10_000 });
 }
